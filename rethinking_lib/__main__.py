@@ -1,0 +1,124 @@
+"""Command line: ``python -m rethinking_lib {info,models,run,...}``.
+
+    python -m rethinking_lib info                      versions, device, datasets available offline
+    python -m rethinking_lib models --json             parameter counts beside Table 1
+    python -m rethinking_lib run fig1bc --profile quick --json [--out DIR] [--seed N] [--rerun]
+
+Bad arguments exit with status 2 and one line naming the argument.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, naming the argument, exit 2
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    from . import experiments
+
+    ap = _Parser(prog="python -m rethinking_lib", description="Experiments of 'Rethinking generalization'.")
+    sub = ap.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
+    sub.add_parser("info", help="versions, device and which datasets load offline").add_argument("--json", action="store_true")
+    sub.add_parser("models", help="parameter counts of the paper's models").add_argument("--json", action="store_true")
+    r = sub.add_parser("run", help="run one experiment of the book")
+    r.add_argument("experiment", choices=experiments.names(), metavar="EXPERIMENT",
+                   help="one of " + ", ".join(experiments.names()))
+    r.add_argument("--profile", default="auto", choices=["quick", "paper", "auto"])
+    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--out", default=None, help="results folder (default $RETHINKING_RESULTS or ./results)")
+    r.add_argument("--json", action="store_true", help="print one JSON object (results + provenance)")
+    r.add_argument("--rerun", action="store_true", help="run again even if a stored result exists")
+    r.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config setting (VALUE is parsed as JSON), e.g. --set epochs=5")
+    _extra_commands(sub)
+    args = ap.parse_args(argv)
+
+    try:
+        if args.cmd == "info":
+            return _info(args.json)
+        if args.cmd == "models":
+            return _models(args.json)
+        if args.cmd == "run":
+            overrides = {}
+            for item in args.set:
+                key, sep, value = item.partition("=")
+                if not sep:
+                    ap.error(f"argument --set: {item!r} is not KEY=VALUE")
+                try:
+                    overrides[key] = json.loads(value)
+                except json.JSONDecodeError:
+                    overrides[key] = value
+            rec = experiments.run(args.experiment, args.profile, seed=args.seed, out=args.out,
+                                  progress=False if args.json else None, rerun=args.rerun, **overrides)
+            if args.json:
+                print(json.dumps(rec))
+            else:
+                _summarize(rec)
+            return 0
+        return args.handler(args)
+    except (ValueError, RuntimeError, FloatingPointError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+def _extra_commands(sub) -> None:
+    """Commands that live in their own modules (bench, plan, sweep), registered if present."""
+    import importlib
+
+    for mod in ("bench", "sweep"):
+        try:
+            m = importlib.import_module(f"rethinking_lib.{mod}")
+        except ImportError:
+            continue
+        m.add_cli(sub)
+
+
+def _info(as_json: bool) -> int:
+    import platform
+
+    import torch
+
+    from . import __version__, data
+
+    info = {"rethinking_lib": __version__, "python": platform.python_version(), "torch": torch.__version__,
+            "cuda_available": torch.cuda.is_available(),
+            "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu",
+            "datasets_available": data.available_offline(), "data_cache": str(data.cache_dir())}
+    if as_json:
+        print(json.dumps(info))
+    else:
+        for k, v in info.items():
+            print(f"{k:20s} {v}")
+    return 0
+
+
+def _models(as_json: bool) -> int:
+    from . import models
+
+    rows = models.param_table()
+    if as_json:
+        print(json.dumps({r["model"]: {"params": r["params"], "paper": r["paper"]} for r in rows}))
+    else:
+        print(f"{'model':24s} {'ours':>12s} {'Table 1':>12s}")
+        for r in rows:
+            print(f"{r['label']:24s} {r['params']:12,d} {r['paper']:12,d}  {'ok' if r['match'] else 'MISMATCH'}")
+    return 0
+
+
+def _summarize(rec: dict) -> None:
+    res = rec["result"]
+    print(f"{rec['experiment']} ({rec['config'].get('profile')}, seed {rec['seed']}) "
+          f"{'loaded from the results store' if rec.get('cached') else 'ran'} "
+          f"in {rec['provenance']['wall_time']:.1f}s on {rec['provenance']['device']}")
+    summary = res.get("summary") if isinstance(res, dict) else None
+    print(json.dumps(summary if summary is not None else res, indent=1)[:4000])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,183 @@
+"""The paper's CIFAR-10 architectures (Appendix A, Table 1), with parameter counts that match exactly.
+
+At 28x28x3 input and ``width=1``::
+
+    inception_small       1,649,402   conv without bias + BatchNorm with a learnable shift, scale fixed
+                                      at 1 (TF-slim's default), which is what makes the count exact
+    inception_small_nobn  1,649,402   the same with BatchNorm removed and the bias back in the conv
+    alexnet_small         1,387,786   two [conv 5x5 -> maxpool 3x3/2 -> LRN] blocks, FC 384, FC 192, 10
+    mlp_1x512             1,209,866   2352-512-10
+    mlp_3x512             1,735,178   2352-512-512-512-10
+
+``in_channels``, ``image_size`` and ``width`` (a channel / unit multiplier) let the quick profile run
+the same code on 1x24x24 digits on a CPU. Figure 3 of the paper draws the Inception modules.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+PAPER_PARAM_COUNTS = {
+    "inception_small": 1_649_402,
+    "inception_small_nobn": 1_649_402,
+    "alexnet_small": 1_387_786,
+    "mlp_1x512": 1_209_866,
+    "mlp_3x512": 1_735_178,
+}
+NAMES = tuple(PAPER_PARAM_COUNTS)
+LABELS = {
+    "inception_small": "Inception (small)",
+    "inception_small_nobn": "Inception w/o BatchNorm",
+    "alexnet_small": "AlexNet (small)",
+    "mlp_1x512": "MLP 1x512",
+    "mlp_3x512": "MLP 3x512",
+}
+
+
+def build(name: str, *, in_channels: int = 3, image_size: int = 28, num_classes: int = 10,
+          width: float = 1.0) -> nn.Module:
+    """Build model ``name`` for ``in_channels`` x ``image_size`` x ``image_size`` inputs."""
+    if name not in PAPER_PARAM_COUNTS:
+        raise ValueError(f"unknown model {name!r}: choose one of {', '.join(NAMES)}")
+    for arg, v in (("in_channels", in_channels), ("image_size", image_size), ("num_classes", num_classes)):
+        if not isinstance(v, int) or v < 1:
+            raise ValueError(f"{arg}={v!r} must be a positive integer")
+    if not width > 0:
+        raise ValueError(f"width={width!r} must be positive (1.0 is the paper's size)")
+    if name.startswith("inception"):
+        return SmallInception(in_channels, num_classes, width, batch_norm=not name.endswith("nobn"))
+    if name == "alexnet_small":
+        return SmallAlexNet(in_channels, image_size, num_classes, width)
+    depth = int(name[4])
+    return MLP(in_channels * image_size * image_size, num_classes, depth, _w(512, width))
+
+
+def count_params(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def _w(c: int, width: float) -> int:
+    return max(1, round(c * width))
+
+
+class ShiftOnlyBatchNorm(nn.BatchNorm2d):
+    """BatchNorm with a learnable shift (beta) and no scale: TF-slim's ``batch_norm(scale=False)``."""
+
+    def __init__(self, channels: int):
+        super().__init__(channels, affine=False)
+        self.bias = nn.Parameter(torch.zeros(channels))
+
+    def forward(self, x):
+        return super().forward(x) + self.bias.view(1, -1, 1, 1)
+
+
+class ConvModule(nn.Sequential):
+    """conv -> BN -> ReLU (the conv keeps its bias only when there is no BN to shift)."""
+
+    def __init__(self, cin: int, cout: int, k: int, stride: int = 1, batch_norm: bool = True):
+        layers = [nn.Conv2d(cin, cout, k, stride, padding=k // 2, bias=not batch_norm)]
+        if batch_norm:
+            layers.append(ShiftOnlyBatchNorm(cout))
+        layers.append(nn.ReLU(inplace=True))
+        super().__init__(*layers)
+
+
+class InceptionModule(nn.Module):
+    """A 1x1 and a 3x3 ConvModule in parallel, outputs concatenated along channels."""
+
+    def __init__(self, cin: int, c1: int, c3: int, batch_norm: bool):
+        super().__init__()
+        self.b1 = ConvModule(cin, c1, 1, batch_norm=batch_norm)
+        self.b3 = ConvModule(cin, c3, 3, batch_norm=batch_norm)
+        self.out_channels = c1 + c3
+
+    def forward(self, x):
+        return torch.cat([self.b1(x), self.b3(x)], 1)
+
+
+class DownsampleModule(nn.Module):
+    """A stride-2 3x3 ConvModule and a 3x3/2 max-pool in parallel, concatenated: halves the resolution."""
+
+    def __init__(self, cin: int, c: int, batch_norm: bool):
+        super().__init__()
+        self.conv = ConvModule(cin, c, 3, stride=2, batch_norm=batch_norm)
+        self.pool = nn.MaxPool2d(3, 2, padding=1)
+        self.out_channels = c + cin
+
+    def forward(self, x):
+        return torch.cat([self.conv(x), self.pool(x)], 1)
+
+
+class SmallInception(nn.Module):
+    """Small Inception of Appendix A (Figure 3): 28 -> 14 -> 7, global mean pool, linear classifier."""
+
+    PLAN = [("inc", 32, 32), ("inc", 32, 48), ("down", 80), ("inc", 112, 48), ("inc", 96, 64),
+            ("inc", 80, 80), ("inc", 48, 96), ("down", 96), ("inc", 176, 160), ("inc", 176, 160)]
+
+    def __init__(self, in_channels=3, num_classes=10, width=1.0, batch_norm=True):
+        super().__init__()
+        stem = _w(96, width)
+        layers: list[nn.Module] = [ConvModule(in_channels, stem, 3, batch_norm=batch_norm)]
+        c = stem
+        for kind, *chans in self.PLAN:
+            if kind == "inc":
+                m = InceptionModule(c, _w(chans[0], width), _w(chans[1], width), batch_norm)
+            else:
+                m = DownsampleModule(c, _w(chans[0], width), batch_norm)
+            layers.append(m)
+            c = m.out_channels
+        self.features = nn.Sequential(*layers)
+        self.classifier = nn.Linear(c, num_classes)
+
+    def forward(self, x):
+        return self.classifier(self.features(x).mean(dim=(2, 3)))
+
+
+class SmallAlexNet(nn.Module):
+    """Small AlexNet of Appendix A: [conv 5x5 SAME -> maxpool 3x3/2 -> LRN] x 2, FC 384, FC 192, linear.
+
+    TF's ``lrn(depth_radius=4, bias=1, alpha=0.001/9, beta=0.75)`` is PyTorch's
+    ``LocalResponseNorm(size=9, alpha=0.001, beta=0.75, k=1)``: PyTorch divides alpha by size itself.
+    """
+
+    def __init__(self, in_channels=3, image_size=28, num_classes=10, width=1.0):
+        super().__init__()
+        c = _w(64, width)
+
+        def block(cin):
+            return [nn.Conv2d(cin, c, 5, padding=2), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2, padding=1),
+                    nn.LocalResponseNorm(9, alpha=0.001, beta=0.75, k=1.0)]
+
+        self.features = nn.Sequential(*block(in_channels), *block(c))
+        side = image_size
+        for _ in range(2):
+            side = (side + 2 - 3) // 2 + 1
+        self.classifier = nn.Sequential(
+            nn.Flatten(), nn.Linear(c * side * side, _w(384, width)), nn.ReLU(inplace=True),
+            nn.Linear(_w(384, width), _w(192, width)), nn.ReLU(inplace=True), nn.Linear(_w(192, width), num_classes))
+
+    def forward(self, x):
+        return self.classifier(self.features(x))
+
+
+class MLP(nn.Sequential):
+    """Fully connected ReLU network on the flattened image: ``depth`` hidden layers of ``hidden`` units."""
+
+    def __init__(self, in_features: int, num_classes: int, depth: int, hidden: int):
+        layers: list[nn.Module] = [nn.Flatten()]
+        d = in_features
+        for _ in range(depth):
+            layers += [nn.Linear(d, hidden), nn.ReLU(inplace=True)]
+            d = hidden
+        layers.append(nn.Linear(d, num_classes))
+        super().__init__(*layers)
+
+
+def param_table(width: float = 1.0) -> list[dict]:
+    """Our parameter count beside Table 1's for every model at the paper's 28x28x3 input."""
+    rows = []
+    for name, paper in PAPER_PARAM_COUNTS.items():
+        ours = count_params(build(name, width=width))
+        rows.append({"model": name, "label": LABELS[name], "params": ours, "paper": paper, "match": ours == paper})
+    return rows

@@ -1,0 +1,71 @@
+"""Small helpers every chapter notebook calls: set up, say which profile produced the page, show tables.
+
+Chapter template (see book/ for the real thing)::
+
+    # cell 1: Colab install (keeps Colab's torch)
+    # cell 2, tagged "parameters": PROFILE = "auto" and the chapter's knobs
+    # cell 3:
+    from rethinking_lib import notebook
+    PROFILE = notebook.setup(PROFILE)   # resolves auto, warns on Colab without a GPU, shows the profile line
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+
+from . import plots, profiles
+
+
+def on_colab() -> bool:
+    return "google.colab" in sys.modules
+
+
+def setup(profile: str = "auto", *, show: bool = True) -> str:
+    """Resolve ``profile``, apply the plot style, warn when a Colab runtime has no GPU; returns quick/paper."""
+    resolved = profiles.resolve(profile)
+    if on_colab() and not profiles.has_cuda():
+        warnings.warn("This Colab runtime has no GPU: the chapter runs the quick profile on the CPU. For paper "
+                      "scale choose Runtime > Change runtime type > GPU, then run all cells again.", stacklevel=2)
+    plots.style()
+    if show:
+        markdown(f"*This page was produced with {profiles.describe(resolved)}.*")
+    return resolved
+
+
+def markdown(text: str) -> None:
+    """Display markdown in a notebook (rendered in the HTML book); print it elsewhere."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import Markdown, display
+
+        if get_ipython() is not None:
+            display(Markdown(text))
+            return
+    except ImportError:  # pragma: no cover
+        pass
+    print(text)
+
+
+def table(rows: list[dict], columns: list[str] | None = None, *, floatfmt: str = "{:.3f}", headers: dict | None = None) -> str:
+    """A list of dicts as a markdown table (displayed in a notebook); returns the markdown."""
+    if not rows:
+        return ""
+    columns = columns or list(rows[0])
+    headers = headers or {}
+
+    def fmt(v):
+        if v is None:
+            return "-"
+        if isinstance(v, float):
+            return floatfmt.format(v)
+        if isinstance(v, int) and not isinstance(v, bool) and abs(v) >= 10_000:
+            return f"{v:,d}"
+        return str(v)
+
+    lines = ["| " + " | ".join(headers.get(c, c) for c in columns) + " |",
+             "|" + "|".join("---" for _ in columns) + "|"]
+    lines += ["| " + " | ".join(fmt(r.get(c)) for c in columns) + " |" for r in rows]
+    md = "\n".join(lines)
+    markdown(md)
+    return md
