@@ -128,7 +128,8 @@ def load(name: str, *, device="cpu", crop: int | None | str = "paper", n_train: 
         side = ds.x_train.shape[-1]
         crop = {32: 28, 28: 24}.get(side) if name != "folder" else round(side * 7 / 8)
     if crop is not None and not 1 <= crop <= ds.x_train.shape[-1]:
-        raise ValueError(f"crop={crop} does not fit {name}'s {ds.x_train.shape[-1]}-pixel images; pass 1..{ds.x_train.shape[-1]} or None")
+        side = ds.x_train.shape[-1]
+        raise ValueError(f"crop={crop} does not fit {name}'s {side}-pixel images; pass 1..{side} or None")
     ds.crop = crop
     if n_train is not None or n_test is not None:
         ds = ds.subset(n_train, n_test)
