@@ -7,8 +7,9 @@
 Stages (each prints its wall time):
 1. execute: papermill runs every notebook in ``_toc.yml`` with ``-p PROFILE quick`` (cwd = the notebook's
    folder in the build copy, kernel ``python3`` of THIS interpreter) into ``_build/executed/``, next to copies of
-   the other pages, ``_config.yml`` and ``_toc.yml``. ``RETHINKING_RESULTS=_build/executed/results`` so the HTML
-   shows results produced by this run, ``RETHINKING_PROGRESS=0`` so no progress bars land in the pages. Any
+   the other pages, ``_config.yml`` and ``_toc.yml``. Results go to ``$RETHINKING_RESULTS`` if set, else to a
+   fresh ``_build/results`` (so the HTML shows results produced by this run); ``RETHINKING_PROGRESS=0`` keeps
+   progress bars out of the pages. Any
    error stops the build with a non-zero exit naming the chapter and the failing cell.
 2. assets: MathJax 3 and the ipywidgets HTML manager (+ RequireJS) come from their npm packages (``npm pack``,
    cached in ``_build/assets/``) and are served from the build, so the book reads offline.
@@ -196,7 +197,14 @@ def main(argv: list[str] | None = None) -> int:
         copy_sources(root, src, set(notebooks))
 
         t0 = time.perf_counter()
-        os.environ.update(RETHINKING_PROGRESS="0", RETHINKING_RESULTS=str(src / "results"),
+        # The results store the chapters write to: $RETHINKING_RESULTS when set (e.g. .ci/run shares it with
+        # the tests, or a store with GPU runs to show), else _build/results, emptied before a full execution
+        # so the pages show results produced by this build.
+        results = Path(os.environ.get("RETHINKING_RESULTS") or build / "results").resolve()
+        if "RETHINKING_RESULTS" not in os.environ and run and not args.only:
+            shutil.rmtree(results, ignore_errors=True)
+        print(f"[execute] results store: {results}", flush=True)
+        os.environ.update(RETHINKING_PROGRESS="0", RETHINKING_RESULTS=str(results),
                           JUPYTER_PATH=os.pathsep.join(filter(None, [str(kernel_dir(build)), os.environ.get("JUPYTER_PATH")])),
                           PYDEVD_DISABLE_FILE_VALIDATION="1")
         for nb in run:
