@@ -166,6 +166,9 @@ def install_assets(cache: Path, src: Path) -> None:
 
 def render(src: Path, root: Path) -> None:
     """jupyter-book build of the executed copy into ``root/_build/html`` (warnings are errors)."""
+    # Sphinx 7.4 silently keeps a static file already in the output, so a changed asset would never ship:
+    # always write the HTML afresh (the parsed pages stay cached in _build/.doctrees).
+    shutil.rmtree(root / "_build" / "html", ignore_errors=True)
     jb = Path(sys.executable).with_name("jupyter-book")
     cmd = [str(jb) if jb.exists() else "jupyter-book", "build", str(src), "--path-output", str(root),
            "--builder", "html", "-W", "--keep-going"]
@@ -230,7 +233,10 @@ def main(argv: list[str] | None = None) -> int:
             sys.path.insert(0, str(TOOLS))
             import check_html
 
-            failures = check_html.check_site(root / "_build" / "html", pages)
+            try:
+                failures = check_html.check_site(root / "_build" / "html", pages)
+            except (RuntimeError, TimeoutError) as e:
+                raise BuildError(f"browser check could not run: {e}") from None
             timings["browser check"] = time.perf_counter() - t0
             if failures:
                 raise BuildError("browser check failed:\n  " + "\n  ".join(failures))

@@ -75,8 +75,10 @@ class Browser:
 
     def __init__(self, executable: str | None = None, timeout: float = 60.0):
         exe = executable or os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+        exe = shutil.which(exe) if exe else None
         if not exe:
-            raise RuntimeError("chromium not found: the browser check needs it (Debian: apt-get install -y chromium)")
+            raise RuntimeError("chromium not found: the browser check needs it (Debian: apt-get install -y chromium; "
+                               "or set CHROMIUM to a Chrome/Chromium executable)")
         self.timeout = timeout
         self.profile = tempfile.mkdtemp(prefix="check_html_")
         to_chrome_r, to_chrome_w = os.pipe()
@@ -256,7 +258,10 @@ def main(argv: list[str] | None = None) -> int:
     except BuildError as e:
         print(f"CHECK FAILED: {e}", file=sys.stderr)
         return 1
-    failures = check_site(args.html or args.root / "_build" / "html", pages, screenshots=args.screenshots)
+    try:
+        failures = check_site(args.html or args.root / "_build" / "html", pages, screenshots=args.screenshots)
+    except (RuntimeError, TimeoutError) as e:
+        failures = [f"browser check could not run: {e}"]
     if failures:
         print("CHECK FAILED:\n  " + "\n  ".join(failures), file=sys.stderr)
         return 1
