@@ -7,7 +7,8 @@ For every page: it loads from ``file://``; requests to any non-local URL are blo
 must read offline: MathJax and the widget manager are served from the build); no error output or traceback;
 math rendered (each Sphinx math element holds a MathJax ``mjx-container``, no raw ``$$`` left); a widget
 rendered wherever the page saved widget views; no uncaught JavaScript exception; and each chapter page
-(a notebook) shows at least one figure: an ``<img>`` in a cell output that decoded to a nonzero size.
+(a notebook) shows at least one figure (an ``<img>`` in a cell output that decoded to a nonzero size) and a
+Colab launch button.
 Exit status 1 with one line per failure naming the page and what failed.
 
 The browser is driven through the Chrome DevTools protocol over ``--remote-debugging-pipe`` (fd 3 / fd 4,
@@ -62,6 +63,7 @@ PROBE = r"""
     unrenderedMath: mathEls.filter(m => !m.querySelector('mjx-container')).map(m => m.textContent.trim().slice(0, 60)),
     mathjax: !!(window.MathJax && MathJax.version),
     rawDollars: text(article).includes('$$'),
+    colab: !!document.querySelector('a[href*="colab.research.google.com/github/"]'),
     widgetViews: views.length,
     widgetsRendered: rendered(),
     widgetErrors: document.querySelectorAll('.widget-subarea .jupyter-widgets-error-widget').length,
@@ -210,6 +212,8 @@ def check_page(browser: Browser, html: Path, *, chapter: bool, name: str, screen
         problems.append(f"images that did not load: {info['brokenImages'][:5]}")
     if chapter and info["figures"] == 0:
         problems.append("no figure: a chapter page needs at least one image from a cell output")
+    if chapter and not info["colab"]:
+        problems.append("no Colab launch button (launch_buttons.colab_url and repository.url in _config.yml)")
     if info["errorOutputs"] or info["tracebackText"]:
         problems.append(f"error output / traceback on the page ({info['errorOutputs']} error outputs)")
     if info["math"] and not info["mathjax"]:
