@@ -5,7 +5,7 @@
 
 For every page: it loads from ``file://``; requests to any non-local URL are blocked and reported (the book
 must read offline: MathJax and the widget manager are served from the build); no error output or traceback;
-math rendered (each Sphinx math element holds a MathJax ``mjx-container``, no raw ``$$`` left); a widget
+math rendered (each Sphinx math element holds a MathJax ``mjx-container``, no raw TeX left in the text); a widget
 rendered wherever the page saved widget views; no uncaught JavaScript exception; and each chapter page
 (a notebook) shows at least one figure (an ``<img>`` in a cell output that decoded to a nonzero size) and a
 Colab launch button.
@@ -62,7 +62,8 @@ PROBE = r"""
     math: mathEls.length,
     unrenderedMath: mathEls.filter(m => !m.querySelector('mjx-container')).map(m => m.textContent.trim().slice(0, 60)),
     mathjax: !!(window.MathJax && MathJax.version),
-    rawDollars: text(article).includes('$$'),
+    // TeX the parser left as text: any $$, or $...$ around a backslash command (e.g. a raw $\\alpha$).
+    rawMath: (text(article).match(/\$\$|\$[^$\n]{0,80}\\[a-zA-Z]+[^$\n]{0,80}\$/) || [null])[0],
     colab: !!document.querySelector('a[href*="colab.research.google.com/github/"]'),
     widgetViews: views.length,
     widgetsRendered: rendered(),
@@ -221,8 +222,8 @@ def check_page(browser: Browser, html: Path, *, chapter: bool, name: str, screen
     if info["unrenderedMath"]:
         n, first = len(info["unrenderedMath"]), info["unrenderedMath"][0]
         problems.append(f"{n} math element(s) not rendered by MathJax, e.g. {first!r}")
-    if info["rawDollars"]:
-        problems.append("raw '$$' left in the text (math the parser did not recognize)")
+    if info["rawMath"]:
+        problems.append(f"raw TeX left in the text (math the parser did not recognize): {info['rawMath'][:80]!r}")
     if info["widgetViews"] and (info["widgetsRendered"] == 0 or info["widgetErrors"]):
         problems.append(f"{info['widgetViews']} saved widget view(s) but the widget manager rendered none")
     return [f"{name}: {p}" for p in problems]
