@@ -135,13 +135,15 @@ def theorem1_2d(X, y, net, profile: str | None = None):
     fig, (ax1, ax2) = figure(2, width=9.5, height=3.8)
     ax1.scatter(X[:, 0], X[:, 1], c=y, cmap="tab10", vmin=0, vmax=9, s=28, zorder=3)
     u = a / np.linalg.norm(a)
-    ax1.annotate("", xy=tuple(1.5 * u), xytext=(0, 0), arrowprops={"arrowstyle": "->", "lw": 1.5})
-    ax1.text(*(1.6 * u), "a", fontsize=11)
+    c0 = X.mean(0)
+    L = 0.45 * float(np.ptp(X, axis=0).min())
+    ax1.annotate("", xy=tuple(c0 + L * u), xytext=tuple(c0), arrowprops={"arrowstyle": "->", "lw": 1.8, "color": "#333333"})
+    ax1.text(*(c0 + 1.12 * L * u), "a", fontsize=12)
     ax1.set(xlabel="$x_1$", ylabel="$x_2$", title="points (colour = label) and direction a", aspect="equal")
-    ax2.scatter(z, np.zeros_like(z), c=y, cmap="tab10", vmin=0, vmax=9, s=28, zorder=3, label=r"$z_i=\langle a,x_i\rangle$")
+    ax2.scatter(z, np.zeros_like(z), c=y, cmap="tab10", vmin=0, vmax=9, s=28, zorder=3)
     ax2.vlines(b, -0.5, 0.5, color=color("random_labels"), lw=0.8, label="$b_j$")
     ax2.set(ylim=(-1, 1), yticks=[], xlabel=r"$z = \langle a, x \rangle$", title=r"$b_1 < z_{(1)} < b_2 < \dots < b_n < z_{(n)}$")
-    ax2.legend(loc="upper left")
+    ax2.legend(loc="upper left", title=r"points: $z_i=\langle a,x_i\rangle$")
     return finish(fig, profile)
 
 
@@ -247,3 +249,246 @@ def double_descent(sweep, rank: int, ridge: float, profile: str | None = None):
     ax.set(xscale="log", xlabel="training points n", ylabel="test error (%)", title="linear kernel on pixels")
     ax.legend()
     return finish(fig, profile)
+
+
+# --- chapter: PAC learning, Rademacher complexity, uniform stability ---
+
+
+def pac_errors(rows: list[dict], profile: str, reported: dict | None = None):
+    """Training error and held-out error (Hoeffding interval) per labeling; reported values as hollow markers."""
+    fig, ax = figure(width=5.6, height=3.4)
+    for j, r in enumerate(rows):
+        key = r["condition"]
+        lo, hi = r["test_error_ci"]
+        ax.bar(j - 0.18, r["train_error"], 0.34, color=color(key), alpha=0.45)
+        ax.bar(j + 0.18, r["test_error"], 0.34, color=color(key), yerr=[[r["test_error"] - lo], [hi - r["test_error"]]],
+               capsize=4)
+        if reported and key in reported:
+            ax.plot([j - 0.18, j + 0.18], reported[key], color=color(key), linestyle="none", marker="o",
+                    markerfacecolor="none", markersize=8)
+    ax.set_xticks(range(len(rows)), [f"{label(r['model'])}\n{label(r['condition'])}" for r in rows])
+    ax.set_ylabel("error")
+    ax.set_ylim(0, 1)
+    ax.set_title(r"left: training error $\hat R$, right: test error (Hoeffding 95%)")
+    if reported:
+        ax.plot([], [], "o", color="#555555", markerfacecolor="none", label="reported (CIFAR-10)")
+        ax.legend(loc="upper left")
+    return finish(fig, profile)
+
+
+def _bound_axes(ax, grid: dict, j: int, marks: list[dict]):
+    ns = grid["n"]
+    ax.loglog(ns, grid["finite_class"][j], color="#8c564b", label=r"finite class $(\ln|H| + \ln\frac{1}{\delta})/n$")
+    ax.loglog(ns, grid["vc"][j], color="#1f77b4", label="VC, $d = W L \\log_2 W$")
+    ax.axhline(1, color="#333333", linewidth=1, linestyle=":")
+    ax.text(ns[0], 1.15, "vacuous above 1", fontsize=8, color="#333333")
+    for m in marks:
+        ax.axvline(m["n"], color=color(m.get("key", "")), linewidth=1, linestyle="--")
+        ax.text(m["n"], ax.get_ylim()[0] * 3 if ax.get_ylim()[0] > 0 else 1e-3, m["text"], fontsize=8, rotation=90,
+                va="bottom", ha="right", color=color(m.get("key", "")))
+    ax.set_xlabel("sample size n")
+    ax.set_ylabel("bound on R(h)")
+    ax.set_ylim(1e-3, 1e6)
+    ax.legend(loc="upper right")
+
+
+def pac_bounds(grid: dict, marks: list[dict], profile: str, index: int | None = None, title: str | None = None):
+    """The finite-class and VC bounds against n for the parameter count ``grid['n_params'][index]``."""
+    j = len(grid["n_params"]) // 2 if index is None else index
+    fig, ax = figure(width=6.4, height=3.8)
+    _bound_axes(ax, grid, j, marks)
+    ax.set_title(title or f"W = {grid['n_params'][j]:,} parameters")
+    return finish(fig, profile)
+
+
+def bound_widget(grid: dict, marks: list[dict], profile: str, selected: int | None = None):
+    """A slider over the parameter count W that flips between precomputed bound-vs-n figures.
+
+    The slider and the picture are linked in the browser (``jslink``), so the widget also works in the static
+    HTML book, without a kernel. Without ipywidgets it returns the static figure for ``selected``.
+    """
+    import io
+
+    j0 = len(grid["n_params"]) // 2 if selected is None else selected
+    try:
+        import ipywidgets as w
+    except ImportError:  # pragma: no cover - ipywidgets is in requirements.txt
+        return pac_bounds(grid, marks, profile, j0)
+    images = []
+    for j, cap in enumerate(grid["n_params"]):
+        fig = pac_bounds(grid, marks, profile, j, title=f"W = {cap:,} parameters")
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=72)
+        plt.close(fig)
+        images.append(w.Image(value=buf.getvalue(), format="png", layout=w.Layout(width="560px")))
+    slider = w.SelectionSlider(options=[f"{c:,.0f}" for c in grid["n_params"]], index=j0,
+                               description="W (params)", continuous_update=True, layout=w.Layout(width="560px"),
+                               style={"description_width": "initial"})
+    stack = w.Stack(images, selected_index=j0)
+    w.jslink((slider, "index"), (stack, "selected_index"))
+    return w.VBox([slider, stack])
+
+
+def rademacher_sweeps(result: dict, profile: str):
+    """Estimated R_hat_n against n (left) and against the hidden width (right), with standard errors."""
+    fig, (a1, a2) = figure(2, width=10, height=3.6)
+    sw = result["sweep_n"]
+    names = [k for k in sw if k != "n"]
+    for name in names:
+        key = "linear" if name.startswith("linear") else name
+        est = [e["estimate"] for e in sw[name]]
+        err = [0 if e["stderr"] != e["stderr"] else e["stderr"] for e in sw[name]]
+        lab = {"linear": "linear classifier (trained)", "linear_norm": r"linear, $\|w\| \leq 1/\max\|x_i\|$ (exact)"}.get(
+            name, label(name) + " (trained)")
+        a1.errorbar(sw["n"], est, yerr=err, marker="o", capsize=3, color=color(key),
+                    linestyle="--" if name == "linear_norm" else "-", label=lab)
+    a1.set_xscale("log")
+    a1.set_xlabel("sample size n")
+    a1.set_ylabel(r"$\hat{\mathfrak{R}}_n(H)$ (Monte Carlo)")
+    a1.set_ylim(-0.02, 1.05)
+    a1.legend(loc="lower left")
+    ws = result["sweep_width"]
+    hidden = [round(512 * x) for x in ws["widths"]]
+    a2.errorbar(hidden, [e["estimate"] for e in ws["estimates"]],
+                yerr=[0 if e["stderr"] != e["stderr"] else e["stderr"] for e in ws["estimates"]],
+                marker="o", capsize=3, color=color(ws["model"]))
+    a2.set_xscale("log", base=2)
+    a2.set_xlabel(f"hidden units ({label(ws['model'])} family), n = {ws['n']}")
+    a2.set_ylim(-0.02, 1.05)
+    a2.set_title("width")
+    a1.set_title("sample size")
+    return finish(fig, profile, "networks: lower bounds found by training")
+
+
+def stability_convex(convex: dict, profile: str):
+    """Logistic regression: the measured stability gap and parameter divergence against steps, with the HRS bound."""
+    fig, ax = figure(width=6.4, height=3.8)
+    steps = convex["steps"]
+    ax.plot(steps, convex["bound"], color="#333333", linestyle="--", label=r"HRS bound $2L^2\sum_t\alpha_t/n$")
+    for key in ("true_labels", "random_labels"):
+        ax.plot(steps, convex[key]["sup_gap"], color=color(key), label=f"{label(key)}: " + r"$E\,\sup_z|\Delta\ell|$")
+        ax.plot(steps, convex[key]["divergence"], color=color(key), linestyle=":",
+                label=f"{label(key)}: " + r"$E\,\|w_T - w'_T\|$")
+    ax.set_yscale("log")
+    ax.set_xlabel("SGD steps T (single examples)")
+    ax.set_ylabel("gap between runs on S and S'")
+    ax.legend(loc="lower right", fontsize=8)
+    return finish(fig, profile, f"n = {convex['n']}, alpha = {convex['alpha']}, {convex['runs']} runs")
+
+
+def stability_network(net: dict, profile: str, model: str = "mlp_1x512"):
+    """The network on S and S': loss gap and accuracy against steps, true and random labels."""
+    fig, (a1, a2) = figure(2, width=10, height=3.6)
+    for key, h in net.items():
+        a1.plot(h["step"], h["sup_gap"], color=color(key), label=f"{label(key)}: " + r"$\sup_z|\Delta\ell|$")
+        a1.plot(h["step"], h["mean_gap"], color=color(key), linestyle=":", label=f"{label(key)}: mean over z")
+        a2.plot(h["step"], h["train_acc"], color=color(key), label=f"{label(key)}: train")
+        a2.plot(h["step"], h["test_acc"], color=color(key), linestyle="--", label=f"{label(key)}: test")
+    a1.set_yscale("log")
+    a1.set_xlabel("SGD steps")
+    a1.set_ylabel("loss gap between runs on S and S'")
+    a1.set_title(f"{label(model)}: stability gap")
+    a1.legend(fontsize=8)
+    a2.set_xlabel("SGD steps")
+    a2.set_ylabel("accuracy")
+    a2.set_ylim(0, 1.02)
+    a2.set_title("what it learned")
+    a2.legend(fontsize=8)
+    return finish(fig, profile)
+
+
+# --- chapter: randomization tests / regularization (Figures 1a, 1b, 1c, 2b) ---
+
+
+def fig1a(res: dict, profile: str):
+    """Figure 1a: training loss per step per condition (ours), and steps to fit relative to true labels vs the paper."""
+    fig, (a1, a2) = figure(2, width=10)
+    curves = res["curves"]
+    for cond, c in curves.items():
+        steps = [(i + 1) * c["every"] for i in range(len(c["loss"]))]
+        a1.plot(steps, c["loss"], color=color(cond), label=label(cond), lw=1.2)
+    a1.axhline(2.302585, color="#999999", ls=":", lw=1)
+    a1.set_xlabel("step")
+    a1.set_ylabel("average training loss")
+    a1.set_title(f"{label(res['model'])}: loss until 100% train accuracy")
+    a1.legend()
+    conds = list(curves)
+    base = curves["true_labels"]["steps_to_100"] if "true_labels" in curves else None
+    paper = res["paper_steps_to_zero_loss"]
+    xs = range(len(conds))
+    if base:
+        a2.bar(xs, [(curves[c]["steps_to_100"] or 0) / base for c in conds], color=[color(c) for c in conds],
+               alpha=0.8, label="ours (steps to 100% train)")
+        a2.plot(xs, [paper[c] / paper["true_labels"] for c in conds], ls="none", marker="o", markerfacecolor="none",
+                color="k", ms=8, label="paper, reported (read off Fig. 1a)")
+    a2.set_xticks(list(xs), [label(c) for c in conds], rotation=25, ha="right")
+    a2.set_ylabel("steps to fit / steps for true labels")
+    a2.set_title("time to fit, relative to true labels")
+    a2.legend()
+    return finish(fig, profile)
+
+
+def fig1bc(res: dict, profile: str):
+    """Figures 1b and 1c: relative time to overfit and test error against label corruption, paper's values hollow."""
+    fig, (a1, a2) = figure(2, width=10)
+    paper = res["paper"]
+    for m, rows in res["models"].items():
+        ps = [r["p"] for r in rows]
+        a1.plot(ps, [r["relative_time"] for r in rows], color=color(m), marker="s", label=label(m))
+        a2.plot(ps, [r["test_error"] for r in rows], color=color(m), marker="s", label=label(m))
+        if m in paper["relative_time_at_p1"]:
+            paper_points(a1, [0, 1], [1, paper["relative_time_at_p1"][m]], m, ls="none")
+        if m in paper["test_error_at_p0"]:
+            paper_points(a2, [0], [paper["test_error_at_p0"][m]], m, ls="none")
+    a1.plot([], [], **{**PAPER_STYLE, "ls": "none"}, color="k", label="paper, reported (approx.)")
+    a1.set_xlabel("label corruption p")
+    a1.set_ylabel("time to overfit / time at p = 0")
+    a1.set_title("(b) convergence slowdown")
+    a1.legend()
+    a2.axhline(res["chance_error"], color="#999999", ls=":", lw=1, label="chance")
+    a2.set_xlabel("label corruption p")
+    a2.set_ylabel("test error")
+    a2.set_ylim(0, 1)
+    a2.set_title("(c) generalization error growth")
+    a2.legend()
+    return finish(fig, profile)
+
+
+def fig2b(res: dict, profile: str):
+    """Figure 2b: train and test accuracy over training, cumulative-best test accuracy shaded."""
+    fig, ax = figure(1, width=7)
+    for m, c in res["curves"].items():
+        ax.fill_between(c["epoch"], 0, c["best_test_acc"], color=color(m), alpha=0.12)
+        ax.plot(c["epoch"], c["train_acc"], color=color(m), ls="--", lw=1.2, label=f"{label(m)}, train")
+        ax.plot(c["epoch"], c["test_acc"], color=color(m), label=f"{label(m)}, test")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("accuracy")
+    ax.set_ylim(0, 1.02)
+    ax.set_title("no explicit regularizer; shaded: best test accuracy so far")
+    ax.legend(loc="lower right")
+    return finish(fig, profile)
+
+
+def corruption_widget(images, clean, labels_by_p: dict, selected: int = 0):
+    """A slider over the label-corruption level p flipping between precomputed image grids (titles: labels).
+
+    Linked in the browser (``jslink``) so it also works in the static HTML book without a kernel.
+    """
+    import io
+
+    import ipywidgets as w
+
+    pages = []
+    for p, labels in labels_by_p.items():
+        titles = [f"{y}" if y == c else f"{y} (was {c})" for y, c in zip(labels, clean, strict=True)]
+        changed = sum(y != c for y, c in zip(labels, clean, strict=True))
+        fig = image_grid(images, titles, ncols=8, suptitle=f"p = {p:.1f}: {changed} of {len(clean)} labels changed")
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=72)
+        plt.close(fig)
+        pages.append(w.Image(value=buf.getvalue(), format="png", layout=w.Layout(width="620px")))
+    slider = w.SelectionSlider(options=[f"{p:.1f}" for p in labels_by_p], index=selected, description="p",
+                               continuous_update=True, layout=w.Layout(width="620px"))
+    stack = w.Stack(pages, selected_index=selected)
+    w.jslink((slider, "index"), (stack, "selected_index"))
+    return w.VBox([slider, stack])
