@@ -1,11 +1,19 @@
 """The training loop of Appendix A: SGD, momentum 0.9, learning rate x0.95 after every epoch.
 
-Why it is fast: the dataset is already a tensor on the training device (see ``data.py``), so a batch is
-one index into a permutation; the crop and whitening run on the device; per-step losses are written
-into a device buffer and read once per epoch (no ``.item()`` host sync in the step); the whole-train-set
-accuracy pass runs in large no-grad batches under the same autocast. Mixed precision on CUDA is bf16
-where the GPU supports it and fp16 with a gradient scaler otherwise (e.g. a Colab T4); the CPU runs fp32.
-The same code path runs on the CPU.
+Why it is fast (the paper's nets are small, so at batch 128 a GPU mostly waits on the host):
+- the dataset is already a tensor on the training device (``data.py``); each epoch gathers its shuffled
+  (and, with ``augment``, randomly cropped) inputs in one batched op, so a step's batch is a plain slice;
+- on CUDA the whole train step (forward, backward, SGD update) is captured once as a CUDA graph and
+  replayed: one launch per step instead of hundreds. The learning rate lives in a device tensor, so the
+  per-epoch decay does not need a new capture; the ragged last batch of an epoch gets its own graph (no
+  example is dropped, so a graph run sees exactly the batches an eager run sees);
+- per-step losses go into a device buffer that is read once per epoch (no ``.item()`` host sync in the
+  step); the whole-train-set accuracy pass runs in large no-grad batches under the same autocast;
+- mixed precision on CUDA is bf16 where the GPU supports it and fp16 with a gradient scaler otherwise
+  (e.g. a Colab T4; fp16 runs eager because the scaler's overflow check is a host sync); the CPU runs fp32;
+- ``channels_last`` and ``torch.compile`` are options whose ``"auto"`` setting follows what
+  ``gpu_checks/speed.py`` measured on an H100 (``CUDA_AUTO`` below), not what is usually assumed.
+The same code path runs on the CPU (there the step is simply called instead of replayed).
 
 Recorded: the loss of every step (Figure 1a's x-axis is steps) and, per epoch, the accuracy on the whole
 training set (against the labels it was trained on), test accuracy, learning rate and wall time.
@@ -29,10 +37,19 @@ from torch import nn
 
 from .data import Dataset, center_crop, preprocess, whiten
 
+# What "auto" picks on a CUDA GPU. Set from gpu_checks/speed.py's measurements (small Inception, batch 128,
+# H100); see book/paper_scale.md. On the CPU "auto" is always off.
+CUDA_AUTO = {"channels_last": False, "compile": False, "cuda_graph": True}
+SPEED_OPTIONS = tuple(CUDA_AUTO)
+
 
 @dataclass
 class TrainConfig:
-    """Hyper-parameters of one training run; the defaults are the paper's (Appendix A) for AlexNet / MLPs."""
+    """Hyper-parameters of one training run; the defaults are the paper's (Appendix A) for AlexNet / MLPs.
+
+    ``channels_last``, ``compile`` and ``cuda_graph`` change speed, not what is computed: each is True,
+    False or ``"auto"`` (``CUDA_AUTO`` on a CUDA GPU, off on the CPU).
+    """
 
     lr: float = 0.01            # 0.1 for Inception, 0.01 for AlexNet and the MLPs
     momentum: float = 0.9
@@ -43,8 +60,9 @@ class TrainConfig:
     stop_at_100: bool = False   # stop at the first epoch with 100% training accuracy
     augment: bool = False       # random crop instead of centre crop
     precision: str = "auto"     # auto | fp32 | bf16 | fp16
-    channels_last: bool = False
-    compile: bool = False       # torch.compile the model (pays off on GPUs for long runs)
+    channels_last: bool | str = "auto"
+    compile: bool | str = "auto"      # torch.compile the model
+    cuda_graph: bool | str = "auto"   # capture the train step as a CUDA graph and replay it
     seed: int = 0               # batch order and crops; the model's init is seeded by the caller
     eval_batch_size: int = 2048
 
@@ -55,7 +73,10 @@ class TrainConfig:
                   ("momentum", 0 <= self.momentum < 1, "a value in [0, 1)"),
                   ("lr_decay", 0 < self.lr_decay <= 1, "a value in (0, 1]"),
                   ("weight_decay", self.weight_decay >= 0, "a non-negative value such as 5e-4"),
-                  ("precision", self.precision in ("auto", "fp32", "bf16", "fp16"), "one of auto, fp32, bf16, fp16")]
+                  ("precision", self.precision in ("auto", "fp32", "bf16", "fp16"), "one of auto, fp32, bf16, fp16"),
+                  ("eval_batch_size", isinstance(self.eval_batch_size, int) and self.eval_batch_size >= 1,
+                   "a positive integer such as 2048")]
+        checks += [(k, getattr(self, k) in (True, False, "auto"), "True, False or 'auto'") for k in SPEED_OPTIONS]
         for name, ok, want in checks:
             if not ok:
                 raise ValueError(f"{name}={getattr(self, name)!r} is invalid: pass {want}")
@@ -63,6 +84,7 @@ class TrainConfig:
 
 def resolve_precision(precision: str, device: torch.device) -> str:
     """auto -> bf16 on GPUs that support it, fp16 (with a gradient scaler) on older GPUs, fp32 on CPU."""
+    device = torch.device(device)
     if precision != "auto":
         if precision != "fp32" and device.type != "cuda":
             return "fp32"  # autocast on CPU is slower than fp32 for these nets
@@ -70,6 +92,18 @@ def resolve_precision(precision: str, device: torch.device) -> str:
     if device.type != "cuda":
         return "fp32"
     return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+
+
+def resolve_speed(cfg: TrainConfig, device: torch.device, precision: str) -> dict:
+    """The speed options actually used: ``"auto"`` -> ``CUDA_AUTO`` on CUDA, off elsewhere.
+
+    CUDA graphs need CUDA and a step without host syncs, so they are off on the CPU and with fp16 (the
+    gradient scaler checks for overflow on the host); asking for them there is not an error.
+    """
+    cuda = torch.device(device).type == "cuda"
+    out = {k: (CUDA_AUTO[k] if cuda else False) if getattr(cfg, k) == "auto" else getattr(cfg, k) for k in SPEED_OPTIONS}
+    out["cuda_graph"] = bool(out["cuda_graph"] and cuda and precision != "fp16")
+    return out
 
 
 def progress_enabled(progress: bool | None) -> bool:
@@ -80,41 +114,29 @@ def progress_enabled(progress: bool | None) -> bool:
 
 
 def fit(model: nn.Module, data: Dataset, cfg: TrainConfig = TrainConfig(), *, checkpoint: str | os.PathLike | None = None,
-        progress: bool | None = None, desc: str = "train") -> dict:
+        progress: bool | None = None, desc: str = "train", on_epoch=None) -> dict:
     """Train ``model`` on ``data`` (already on the target device) with ``cfg``; return the history.
 
     If ``checkpoint`` is given, the state after each epoch is written there and a run that finds a
-    checkpoint resumes from it. The history holds ``step_loss`` (every step), ``epochs`` (one dict per
-    epoch), ``epochs_to_100`` / ``steps_to_100`` (first time at 100% training accuracy, else None),
-    ``train_acc``, ``test_acc``, ``steps``, ``wall_time`` and the precision used.
+    checkpoint resumes from it. ``on_epoch(hist)`` is called after each epoch (after its checkpoint).
+    The history holds ``step_loss`` (every step), ``epochs`` (one dict per epoch), ``epochs_to_100`` /
+    ``steps_to_100`` (first time at 100% training accuracy, else None), ``train_acc``, ``test_acc``,
+    ``steps``, ``wall_time``, the precision and the speed options used.
     """
     device = data.device
-    model = model.to(device)
-    precision = resolve_precision(cfg.precision, device)
-    amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
-    if cfg.channels_last:
-        model = model.to(memory_format=torch.channels_last)
-    if device.type == "cuda":
-        torch.backends.cudnn.benchmark = True
-    else:
-        torch.set_flush_denormal(True)  # 4x faster on some CPUs once weights get tiny, same results
-    step_model = torch.compile(model) if cfg.compile else model
-
-    decay, no_decay = _split_decay(model)
-    opt = torch.optim.SGD([{"params": decay, "weight_decay": cfg.weight_decay},
-                           {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr, momentum=cfg.momentum)
-    scaler = torch.amp.GradScaler("cuda") if precision == "fp16" else None
+    eng = setup(model, cfg, device)
+    model, opt, scaler, amp_dtype, memory_format = eng.model, eng.opt, eng.scaler, eng.amp_dtype, eng.memory_format
     gen = torch.Generator(device=device).manual_seed(cfg.seed)
 
     # Inputs the model sees when evaluating: centre-cropped and whitened once, not every epoch.
     x_train_eval = whiten(center_crop(data.x_train, data.crop))
     x_test_eval = whiten(center_crop(data.x_test, data.crop))
-    x_train_fixed = None if (cfg.augment and data.crop) else x_train_eval
+    random_crop = bool(cfg.augment and data.crop and data.crop < data.x_train.shape[-1])
     n = len(data.y_train)
     steps_per_epoch = math.ceil(n / cfg.batch_size)
 
     hist = {"step_loss": [], "epochs": [], "epochs_to_100": None, "steps_to_100": None,
-            "precision": precision, "device": _device_name(device), "config": asdict(cfg)}
+            "precision": eng.precision, **eng.speed, "device": _device_name(device), "config": asdict(cfg)}
     start_epoch, elapsed = 0, 0.0
     ckpt = Path(checkpoint) if checkpoint else None
     if ckpt and ckpt.exists():
@@ -123,11 +145,12 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig = TrainConfig(), *, ch
             raise ValueError(f"checkpoint {ckpt} was written with another config; delete it or pass another checkpoint=")
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["opt"])
-        gen.set_state(state["gen"].cpu() if device.type != "cuda" else state["gen"].cpu())
+        gen.set_state(state["gen"].cpu())
         if scaler and state.get("scaler"):
             scaler.load_state_dict(state["scaler"])
         hist, start_epoch, elapsed = state["hist"], state["epoch"], state["elapsed"]
 
+    step = eng.step
     bar = _bar(cfg.epochs, start_epoch, desc, progress)
     losses = torch.empty(steps_per_epoch, device=device)
     t0 = time.perf_counter() - elapsed
@@ -136,28 +159,17 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig = TrainConfig(), *, ch
             break
         lr = cfg.lr * cfg.lr_decay ** epoch
         for group in opt.param_groups:
-            group["lr"] = lr
+            group["lr"].fill_(lr)
         model.train()
         perm = torch.randperm(n, device=device, generator=gen)
+        # One gather per epoch; with augment, one random crop per image drawn for the whole epoch.
+        x_epoch = preprocess(data.x_train[perm], data.crop, augment=True, generator=gen) if random_crop else x_train_eval[perm]
+        x_epoch = x_epoch.contiguous(memory_format=memory_format)
+        y_epoch = data.y_train[perm]
         for i in range(steps_per_epoch):
-            idx = perm[i * cfg.batch_size:(i + 1) * cfg.batch_size]
-            if x_train_fixed is not None:
-                xb = x_train_fixed[idx]
-            else:
-                xb = preprocess(data.x_train[idx], data.crop, augment=True, generator=gen)
-            if cfg.channels_last:
-                xb = xb.contiguous(memory_format=torch.channels_last)
-            with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
-                loss = nn.functional.cross_entropy(step_model(xb), data.y_train[idx])
-            opt.zero_grad(set_to_none=True)
-            if scaler:
-                scaler.scale(loss).backward()
-                scaler.step(opt)
-                scaler.update()
-            else:
-                loss.backward()
-                opt.step()
-            losses[i] = loss.detach()  # stays on the device: no host sync inside the step
+            sl = slice(i * cfg.batch_size, (i + 1) * cfg.batch_size)
+            losses[i] = step(x_epoch[sl], y_epoch[sl])  # stays on the device: no host sync inside the step
+        del x_epoch
         epoch_losses = losses.tolist()
         if not all(math.isfinite(v) for v in epoch_losses):
             bad = next(j for j, v in enumerate(epoch_losses) if not math.isfinite(v))
@@ -165,8 +177,8 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig = TrainConfig(), *, ch
                 f"training loss became {epoch_losses[bad]} at epoch {epoch + 1}, step {epoch * steps_per_epoch + bad + 1} "
                 f"(lr={lr:g}): lower lr= or use precision='fp32'")
         hist["step_loss"].extend(epoch_losses)
-        train_acc = accuracy(model, x_train_eval, data.y_train, amp_dtype, cfg.eval_batch_size)
-        test_acc = accuracy(model, x_test_eval, data.y_test, amp_dtype, cfg.eval_batch_size)
+        train_acc = accuracy(model, x_train_eval, data.y_train, amp_dtype, cfg.eval_batch_size, memory_format)
+        test_acc = accuracy(model, x_test_eval, data.y_test, amp_dtype, cfg.eval_batch_size, memory_format)
         steps = (epoch + 1) * steps_per_epoch
         hist["epochs"].append({"epoch": epoch + 1, "step": steps, "loss": sum(epoch_losses) / len(epoch_losses),
                                "train_acc": train_acc, "test_acc": test_acc, "lr": lr,
@@ -177,6 +189,8 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig = TrainConfig(), *, ch
         bar.set_postfix(loss=f"{hist['epochs'][-1]['loss']:.3f}", train=f"{train_acc:.3f}", test=f"{test_acc:.3f}")
         if ckpt:
             _save_checkpoint(ckpt, model, opt, gen, scaler, hist, epoch + 1, time.perf_counter() - t0)
+        if on_epoch is not None:
+            on_epoch(hist)
     bar.close()
     last = hist["epochs"][-1]
     hist.update(train_acc=last["train_acc"], test_acc=last["test_acc"], steps=last["step"],
@@ -184,17 +198,137 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig = TrainConfig(), *, ch
     return hist
 
 
+@dataclass
+class Engine:
+    """What ``setup`` builds: the model on its device and memory format, the optimizer, and ``step``."""
+
+    model: nn.Module
+    opt: torch.optim.Optimizer
+    scaler: torch.amp.GradScaler | None
+    step: object               # step(xb, yb) -> loss tensor on the device
+    precision: str
+    speed: dict
+    amp_dtype: torch.dtype | None
+    memory_format: torch.memory_format
+
+
+def setup(model: nn.Module, cfg: TrainConfig, device) -> Engine:
+    """Move ``model`` to ``device`` and build the optimizer and train step that ``cfg`` asks for.
+
+    SGD with momentum (Appendix A), weight decay on weights only; the lr is a tensor on the device so a
+    captured CUDA graph reads the current value (fused SGD takes it as is; ``fit`` sets it every epoch).
+    """
+    device = torch.device(device)
+    precision = resolve_precision(cfg.precision, device)
+    speed = resolve_speed(cfg, device, precision)
+    amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
+    memory_format = torch.channels_last if speed["channels_last"] else torch.contiguous_format
+    model = model.to(device, memory_format=memory_format)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+    else:
+        torch.set_flush_denormal(True)  # 4x faster on some CPUs once weights get tiny, same results
+    decay, no_decay = _split_decay(model)
+    opt = torch.optim.SGD([{"params": decay, "weight_decay": cfg.weight_decay},
+                           {"params": no_decay, "weight_decay": 0.0}],
+                          lr=torch.tensor(cfg.lr, device=device), momentum=cfg.momentum, fused=True)
+    scaler = torch.amp.GradScaler("cuda") if precision == "fp16" else None
+    step = _train_step(torch.compile(model) if speed["compile"] else model, opt, scaler, amp_dtype)
+    if speed["cuda_graph"]:
+        step = _GraphedStep(step, model, opt)
+    return Engine(model, opt, scaler, step, precision, speed, amp_dtype, memory_format)
+
+
+def _train_step(model: nn.Module, opt: torch.optim.Optimizer, scaler, amp_dtype):
+    """One SGD step on a batch; returns the loss as a device tensor (no host sync)."""
+    device_type = next(model.parameters()).device.type
+
+    def step(xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+        opt.zero_grad(set_to_none=True)
+        # cache_enabled=False: autocast's weight-cast cache would be stale inside a replayed CUDA graph.
+        with torch.autocast(device_type, dtype=amp_dtype, enabled=amp_dtype is not None, cache_enabled=False):
+            loss = nn.functional.cross_entropy(model(xb), yb)
+        if scaler:
+            scaler.scale(loss).backward()
+            scaler.step(opt)
+            scaler.update()
+        else:
+            loss.backward()
+            opt.step()
+        return loss.detach()
+
+    return step
+
+
+class _GraphedStep:
+    """``step`` captured as one CUDA graph per batch size (the full one and the epoch's ragged last one).
+
+    Capturing needs a few warm-up steps (cuDNN autotuning, lazy allocations, ``torch.compile``); they run
+    on the real batch and are then undone by restoring the model and optimizer state in place, so the
+    training trajectory is exactly the eager one's.
+    """
+
+    def __init__(self, step, model: nn.Module, opt: torch.optim.Optimizer, warmup: int = 3):
+        self.step, self.model, self.opt, self.warmup = step, model, opt, warmup
+        self.graphs: dict[int, tuple] = {}
+
+    def __call__(self, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+        if len(yb) not in self.graphs:
+            self.graphs[len(yb)] = self._capture(xb, yb)
+        graph, static_x, static_y, static_loss = self.graphs[len(yb)]
+        static_x.copy_(xb)
+        static_y.copy_(yb)
+        graph.replay()
+        return static_loss
+
+    def _capture(self, xb, yb):
+        saved = self._state()
+        static_x, static_y = xb.clone(), yb.clone()
+        side = torch.cuda.Stream()
+        side.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(side):
+            for _ in range(self.warmup):
+                self.step(static_x, static_y)
+        torch.cuda.current_stream().wait_stream(side)
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph):
+            static_loss = self.step(static_x, static_y)
+        self._restore(saved)
+        return graph, static_x, static_y, static_loss
+
+    def _state(self):
+        model = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+        bufs = [self.opt.state.get(p, {}).get("momentum_buffer") for g in self.opt.param_groups for p in g["params"]]
+        return model, [None if b is None else b.clone() for b in bufs]
+
+    @torch.no_grad()
+    def _restore(self, saved):
+        model, bufs = saved
+        for k, v in self.model.state_dict().items():
+            v.copy_(model[k])
+        params = [p for g in self.opt.param_groups for p in g["params"]]
+        for p, b in zip(params, bufs, strict=True):
+            buf = self.opt.state.get(p, {}).get("momentum_buffer")
+            if buf is None:  # momentum=0: no buffer
+                continue
+            # A buffer missing before warm-up means "before the first step": zeros give that first step
+            # exactly (buf = 0.9 * 0 + grad = grad), and the captured graph keeps the buffer's address.
+            buf.copy_(b) if b is not None else buf.zero_()
+
+
 @torch.no_grad()
-def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, amp_dtype=None, batch_size: int = 2048) -> float:
+def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, amp_dtype=None, batch_size: int = 2048,
+             memory_format=torch.contiguous_format) -> float:
     """Fraction of ``x`` classified as ``y`` (``x`` already preprocessed), in eval mode, big batches."""
     was_training = model.training
     model.eval()
     correct = torch.zeros((), device=x.device, dtype=torch.long)
     for i in range(0, len(y), batch_size):
         with torch.autocast(x.device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
-            correct += (model(x[i:i + batch_size]).argmax(1) == y[i:i + batch_size]).sum()
+            logits = model(x[i:i + batch_size].contiguous(memory_format=memory_format))
+        correct += (logits.argmax(1) == y[i:i + batch_size]).sum()
     model.train(was_training)
-    return correct.item() / max(1, len(y))
+    return correct.item() / max(1, len(y))  # the one host sync of the pass
 
 
 def predict(model: nn.Module, data: Dataset, split: str = "test", batch_size: int = 2048) -> torch.Tensor:
