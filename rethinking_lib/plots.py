@@ -232,10 +232,16 @@ def kernel_ridge(rows, profile: str | None = None, reported: float | None = None
 def norm_vs_error(points, profile: str | None = None):
     """Each solution as (norm, test error): a smaller norm does not mean a smaller error."""
     fig, ax = figure(width=6.4, height=4.0)
-    for p in points:
+    offsets = [(6, 6), (6, 6), (-10, -14), (8, 10), (6, -12), (24, 34)]  # staggered so nearby labels do not collide
+    for i, p in enumerate(points):
         ax.scatter(p["norm"], 100 * p["test_error"], s=40, color=p.get("color", "#333333"), zorder=3)
-        ax.annotate(p["label"], (p["norm"], 100 * p["test_error"]), textcoords="offset points", xytext=(6, 4), fontsize=8)
+        ax.annotate(p["label"], (p["norm"], 100 * p["test_error"]), textcoords="offset points", fontsize=8,
+                    xytext=p.get("offset", offsets[i % len(offsets)]),
+                    arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "#999999"})
     ax.set(xscale="log", xlabel=r"norm of the solution $\sqrt{\mathrm{tr}(\alpha^T K \alpha)}$", ylabel="test error (%)")
+    from matplotlib.ticker import NullFormatter
+
+    ax.xaxis.set_minor_formatter(NullFormatter())
     return finish(fig, profile)
 
 

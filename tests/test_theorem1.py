@@ -82,7 +82,7 @@ def test_duplicate_points_and_bad_shapes_raise_clear_errors():
 def test_quick_experiment_reports_params_and_fit(results_dir):
     from rethinking_lib import experiments
 
-    rec = experiments.run("theorem1", "quick", image_ns=[500], sweep_ns=[100], deep_n=200, deep_ks=[2])
+    rec = experiments.run("theorem1", "quick", image_ns=[500], sweep_ns=[100], deep_n=200, deep_ks=[2], sgd_n=50, sgd_steps=20)
     s = rec["result"]["summary"]
     assert s["params"] == s["params_expected_2n_plus_d"] == 2 * s["n"] + s["d"]
     assert s["max_fit_error_float64"] < 1e-6 and s["random_labels_recovered_by_rounding"] == 1.0
