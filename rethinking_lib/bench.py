@@ -281,30 +281,17 @@ DATA_SIZES = {"cifar10": (50_000, 10_000), "mnist": (60_000, 10_000), "gaussian"
 
 
 def collect_specs(profile: str = "paper") -> tuple[list[dict], list[str]]:
-    """Every training run the book's experiments need at ``profile``, from their ``<exp>_specs(cfg)``.
+    """Every training run the book's experiments need at ``profile`` (``sweep.all_specs``), each once."""
+    from .sweep import all_specs
 
-    Returns (runs, notes): each run is ``{"experiment", "spec"}``; notes name experiments without a
-    specs function (they are not ``runs.run_one`` sweeps, or not written yet).
-    """
-    import importlib
-
-    from . import experiments, runs
-
-    found, notes = [], []
-    for name, module in experiments.MODULES.items():
-        try:
-            mod = importlib.import_module(f"rethinking_lib.{module}")
-        except ImportError:
-            notes.append(f"{name}: module {module}.py not available")
-            continue
-        fn = getattr(mod, f"{name}_specs", None)
-        if fn is None:
-            notes.append(f"{name}: no {name}_specs(cfg) in {module}.py (not a set of training runs)")
-            continue
-        cfg = experiments.get(name).config(profile)
-        for s in fn(cfg):
-            found.append({"experiment": name, "spec": runs.spec(**s)})
-    return found, notes
+    found, notes = all_specs(profile)
+    seen, out = set(), []
+    for f in found:
+        key = results.config_key("train", f["spec"])
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out, notes
 
 
 def estimate_seconds(spec: dict, rates: dict) -> float:
