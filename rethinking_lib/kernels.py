@@ -121,7 +121,10 @@ def _factor_and_solve(M: torch.Tensor, Y: torch.Tensor, Kmv, ridge: float, refin
     """Cholesky of M = K + ridge I *in place*, solve, then refine against the float64 product Kmv(alpha)."""
     t = time.perf_counter()
     info = torch.empty((), dtype=torch.int32, device=M.device)
-    L, info = torch.linalg.cholesky_ex(M, out=(M, info))  # overwrites M: no second n x n buffer
+    try:
+        L, info = torch.linalg.cholesky_ex(M, out=(M, info))  # overwrites M: no second n x n buffer
+    except RuntimeError:  # a backend that refuses aliased out= : factor into a new buffer (2x memory)
+        L, info = torch.linalg.cholesky_ex(M)
     if int(info) > 0:
         raise ValueError(f"the kernel matrix is not positive definite in {str(M.dtype)[6:]} (Cholesky failed at "
                          f"column {int(info)}): the points may contain duplicates or the kernel is rank deficient "
