@@ -30,7 +30,7 @@ from . import data, models, results, train
 
 PAPER_LR = {"inception_small": 0.1, "inception_small_nobn": 0.1}  # Appendix A; 0.01 for the others
 TARGETS = {"ratio": 3.0, "inception_small_images_per_s": 30_000, "memorize_s": 60.0}  # issue 7, on an H100
-QUICK = {"steps": 6, "width": 0.5, "memorize_n": 256, "memorize_width": 0.25}
+QUICK = {"steps": 6, "width": 0.5, "memorize_n": 128, "memorize_width": 0.25}
 
 
 def paper_lr(model: str) -> float:
