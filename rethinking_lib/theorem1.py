@@ -348,7 +348,7 @@ EXPERIMENTS = {
             "paper": {"dataset": "cifar10", "n": 20000, "image_ns": [1000, 2000, 5000, 10000, 20000],
                       "dtypes": ["float32", "float64"], "sweep_ns": [100, 300, 1000, 3000, 10000], "sweep_d": 50,
                       "deep_n": 2000, "deep_ks": [1, 4, 16, 64],
-                      "sgd_n": 2000, "sgd_steps": 20000, "sgd_lr": 0.01},
+                      "sgd_n": 2000, "sgd_steps": 5000, "sgd_lr": 0.01},
         },
         doc="Theorem 1's two-layer ReLU net built from data: 2n + d weights, fit error on random labels vs n and dtype.",
         expect={"quick": "params == 2n + d; float64 fits 4,000 MNIST digits with random labels, all labels recovered"},
