@@ -59,18 +59,23 @@ def check_graph_matches_eager() -> bool:
     """The graphed step must train exactly like the eager one (up to cuDNN's float noise)."""
     ds = data.load("gaussian", device=DEV, n_train=1000 if DEV == "cuda" else 300, n_test=200, seed=1)  # tail: 7x128+104
     out = {}
+    # Full fp32 and deterministic kernels for this comparison only, so that float noise stays ~1e-6 and a real
+    # bug (a stale input, a learning rate baked into the graph, a warm-up not undone) shows as >1e-2.
+    saved = torch.backends.cudnn.allow_tf32, torch.backends.cudnn.deterministic
+    torch.backends.cudnn.allow_tf32, torch.backends.cudnn.deterministic = False, True
     for graph in (False, True):
         torch.manual_seed(0)
         m = models.build("inception_small", width=0.5 if DEV == "cuda" else 0.25)
         cfg = train.TrainConfig(lr=0.05, lr_decay=0.5, epochs=3, precision="fp32", cuda_graph=graph,
                                 channels_last=False, compile=False)
         out[graph] = train.fit(m, ds, cfg, progress=False)
+    torch.backends.cudnn.allow_tf32, torch.backends.cudnn.deterministic = saved
     a, b = torch.tensor(out[False]["step_loss"]), torch.tensor(out[True]["step_loss"])
     rel = ((a - b).abs() / a.abs().clamp_min(1e-6))
     first = float(rel[0])
     worst_early = float(rel[:10].max())
     worst = float(rel.max())
-    ok = (out[True]["cuda_graph"] or DEV == "cpu") and first < 1e-4 and worst_early < 1e-2 and worst < 0.1
+    ok = (out[True]["cuda_graph"] or DEV == "cpu") and first < 1e-4 and worst_early < 1e-3 and worst < 1e-2
     print(f"  graph vs eager (fp32, {len(a)} steps, lr halved every epoch): first-step rel diff {first:.1e}, "
           f"first 10 steps max {worst_early:.1e}, all steps max {worst:.1e}, final loss {a[-1]:.4f} vs {b[-1]:.4f} "
           f"-> {'OK' if ok else 'MISMATCH'}")
