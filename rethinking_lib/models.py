@@ -66,10 +66,12 @@ class ShiftOnlyBatchNorm(nn.BatchNorm2d):
 
     def __init__(self, channels: int):
         super().__init__(channels, affine=False)
-        self.bias = nn.Parameter(torch.zeros(channels))
+        # Not called ``bias``: BatchNorm2d would pass a ``bias`` attribute to the fused kernel, which with no
+        # weight beside it adds the shift twice on CPU and fails in the backward pass on CUDA.
+        self.shift = nn.Parameter(torch.zeros(channels))
 
     def forward(self, x):
-        return super().forward(x) + self.bias.view(1, -1, 1, 1)
+        return super().forward(x) + self.shift.view(1, -1, 1, 1)
 
 
 class ConvModule(nn.Sequential):

@@ -37,7 +37,7 @@ def test_inception_resolution_28_14_7():
 def test_batchnorm_has_shift_but_no_scale():
     m = models.build("inception_small")
     bns = [x for x in m.modules() if isinstance(x, torch.nn.BatchNorm2d)]
-    assert bns and all(bn.weight is None and bn.bias.requires_grad for bn in bns)
+    assert bns and all(bn.weight is None and bn.bias is None and bn.shift.requires_grad for bn in bns)
     assert not any(isinstance(x, torch.nn.BatchNorm2d) for x in models.build("inception_small_nobn").modules())
 
 
@@ -62,3 +62,11 @@ def test_bad_arguments_are_named(kw, word):
     name = kw.pop("name")
     with pytest.raises(ValueError, match=word):
         models.build(name, **kw)
+
+
+def test_batchnorm_shift_is_added_once():
+    bn = models.ShiftOnlyBatchNorm(4)
+    with torch.no_grad():
+        bn.shift.fill_(2.0)
+    y = bn(torch.randn(64, 4, 3, 3))
+    torch.testing.assert_close(y.mean(dim=(0, 2, 3)), torch.full((4,), 2.0), atol=1e-5, rtol=0)
