@@ -349,10 +349,12 @@ def rademacher_sweeps(result: dict, profile: str):
         a1.errorbar(sw["n"], est, yerr=err, marker="o", capsize=3, color=color(key),
                     linestyle="--" if name == "linear_norm" else "-", label=lab)
     a1.set_xscale("log")
+    a1.set_xticks(sw["n"], [str(m) for m in sw["n"]])
+    a1.minorticks_off()
     a1.set_xlabel("sample size n")
     a1.set_ylabel(r"$\hat{\mathfrak{R}}_n(H)$ (Monte Carlo)")
     a1.set_ylim(-0.02, 1.05)
-    a1.legend(loc="lower left")
+    a1.legend(loc="center left")
     ws = result["sweep_width"]
     hidden = [round(512 * x) for x in ws["widths"]]
     a2.errorbar(hidden, [e["estimate"] for e in ws["estimates"]],
@@ -443,10 +445,10 @@ def fig1bc(res: dict, profile: str):
         a1.plot(ps, [r["relative_time"] for r in rows], color=color(m), marker="s", label=label(m))
         a2.plot(ps, [r["test_error"] for r in rows], color=color(m), marker="s", label=label(m))
         if m in paper["relative_time_at_p1"]:
-            paper_points(a1, [0, 1], [1, paper["relative_time_at_p1"][m]], m, ls="none")
+            paper_points(a1, [0, 1], [1, paper["relative_time_at_p1"][m]], m, linestyle="none")
         if m in paper["test_error_at_p0"]:
-            paper_points(a2, [0], [paper["test_error_at_p0"][m]], m, ls="none")
-    a1.plot([], [], **{**PAPER_STYLE, "ls": "none"}, color="k", label="paper, reported (approx.)")
+            paper_points(a2, [0], [paper["test_error_at_p0"][m]], m, linestyle="none")
+    a1.plot([], [], **{**PAPER_STYLE, "linestyle": "none"}, color="k", label="paper, reported (approx.)")
     a1.set_xlabel("label corruption p")
     a1.set_ylabel("time to overfit / time at p = 0")
     a1.set_title("(b) convergence slowdown")
