@@ -44,8 +44,11 @@ QUICK_MODELS = {
     "mlp_3x512": {"dataset": "mnist5k", "lr": 0.01, "lr_decay": runs.paper_lr_decay(4000), "epochs": 200},
     "alexnet_small": {**_QUICK_CNN, "width": 0.5, "lr": 0.03, "lr_decay": runs.paper_lr_decay(500), "epochs": 300},
     "inception_small": {**_QUICK_CNN, "width": 0.25, "lr": 0.1, "lr_decay": runs.paper_lr_decay(500), "epochs": 300},
-    "inception_small_nobn": {**_QUICK_CNN, "width": 0.25, "lr": 0.03, "lr_decay": runs.paper_lr_decay(500),
-                             "epochs": 300},
+    # lr 0.01: our choice (the paper's 0.1 is for the BN model). Known issue: with PyTorch's default init
+    # (uniform conv biases) this deep plain net starts at a near-constant output and does not train here;
+    # zero biases + He-normal weights (TF-like) make it fit in ~25 epochs (see the chapter).
+    "inception_small_nobn": {**_QUICK_CNN, "width": 0.25, "lr": 0.01, "lr_decay": runs.paper_lr_decay(500),
+                             "epochs": 100},
 }
 # paper: CIFAR-10, width 1, lr 0.1 (Inception) / 0.01 (others), x0.95 per epoch, batch 128, 28x28 crop.
 _PAPER = {"dataset": "cifar10", "crop": "paper", "width": 1.0, "lr_decay": 0.95, "batch_size": 128, "epochs": 200}

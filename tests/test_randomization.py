@@ -1,0 +1,82 @@
+"""Section 2's randomization tests at the quick profile (Figures 1a, 1b, 1c): the phenomena, not just that it runs.
+
+The runs go through the results store (``results_dir`` fixture): after the book build they are loaded, on
+their own they train (about a minute or two on 2 cores).
+"""
+
+import json
+
+import pytest
+
+from rethinking_lib import experiments, randomization
+
+
+@pytest.fixture(scope="module")
+def fig1bc(results_dir):
+    return experiments.run("fig1bc", "quick", seed=0)["result"]
+
+
+@pytest.fixture(scope="module")
+def fig1a(results_dir):
+    return experiments.run("fig1a", "quick", seed=0)["result"]
+
+
+def test_specs_are_pure_json_and_cover_the_grid():
+    cfg = experiments.get("fig1bc").config("quick")
+    specs = randomization.fig1bc_specs(cfg)
+    assert specs == randomization.fig1bc_specs(cfg)  # no hidden state
+    assert json.loads(json.dumps(specs)) == specs
+    assert len(specs) == len(cfg["models"]) * len(cfg["ps"])
+    conds = [s["condition"] for s in specs[:len(cfg["ps"])]]
+    assert conds[0] == "true_labels" and conds[-1] == "random_labels" and set(conds[1:-1]) == {"partial_labels"}
+
+
+def test_figure_1a_and_1bc_share_runs():
+    a = randomization.fig1a_specs(experiments.get("fig1a").config("quick"))
+    bc = randomization.fig1bc_specs(experiments.get("fig1bc").config("quick"))
+    assert sum(s in bc for s in a) == 2  # true labels and random labels: Figure 1b/1c's p = 0 and p = 1 runs
+
+
+@pytest.mark.parametrize("p", [-0.1, 1.5])
+def test_corruption_level_outside_unit_interval_is_a_clear_error(p):
+    with pytest.raises(ValueError, match="outside"):
+        randomization.condition_for(p)
+
+
+def test_unknown_model_is_a_clear_error():
+    with pytest.raises(ValueError, match="has no settings"):
+        randomization.fig1bc_specs(experiments.get("fig1bc").config("quick", models=["resnet"]))
+
+
+@pytest.mark.slow
+def test_mlp_memorizes_every_corruption_level_and_test_accuracy_falls_to_chance(fig1bc):
+    rows = fig1bc["models"]["mlp_1x512"]
+    assert [r["p"] for r in rows] == randomization.PS
+    assert all(r["train_acc"] == 1.0 for r in rows)
+    test = [r["test_acc"] for r in rows]
+    assert test[0] >= 0.85 and test[-1] <= 0.20
+    assert all(a > b for a, b in zip(test, test[1:], strict=False)), test
+    assert rows[-1]["epochs_to_100"] > rows[0]["epochs_to_100"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", ["alexnet_small", "inception_small"])
+def test_cnns_memorize_every_corruption_level(fig1bc, model):
+    rows = fig1bc["models"][model]
+    assert all(r["train_acc"] == 1.0 for r in rows)
+    assert rows[0]["test_error"] < 0.3          # real digits generalize
+    assert abs(rows[-1]["test_error"] - randomization.CHANCE) < 0.1  # random labels: chance
+    assert rows[-1]["test_error"] > rows[len(rows) // 2]["test_error"] > rows[0]["test_error"]
+    assert rows[-1]["relative_time"] > 1.0      # random labels take longer to fit
+
+
+@pytest.mark.slow
+def test_figure_1a_all_conditions_memorized_random_labels_slowest(fig1a):
+    curves = fig1a["curves"]
+    assert set(curves) == set(randomization.FIG1A_CONDITIONS)
+    assert all(c["train_acc"] == 1.0 and c["steps_to_100"] for c in curves.values())
+    steps = {k: c["steps_to_100"] for k, c in curves.items()}
+    assert steps["random_labels"] == max(steps.values())
+    assert steps["random_labels"] > steps["true_labels"]
+    for c in curves.values():  # the loss ends far below its start (ln 10 for a 10-class guess)
+        assert c["loss"][-1] < 0.5 * c["loss"][0]
