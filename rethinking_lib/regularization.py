@@ -60,11 +60,11 @@ PAPER_TABLE2 = [
 PAPER_ALEXNET_IMAGENET_TOP5_TEST = 83.6  # Krizhevsky et al. 2012, listed in Table 2 for reference
 
 
-def row_spec(cfg: dict, model: str, crop: bool, wd: bool, labels: str, **kw) -> dict:
+def row_spec(cfg: dict, model: str, random_crop: bool, wd: bool, labels: str, **kw) -> dict:
     """The run behind one Table 1 row: random crop on/off, weight decay on/off, true or random labels."""
     if labels not in ("true", "random"):
         raise ValueError(f"labels={labels!r}: pass 'true' or 'random'")
-    return rnd.model_spec(cfg, model, augment=crop, weight_decay=cfg["weight_decay"] if wd else 0.0,
+    return rnd.model_spec(cfg, model, augment=random_crop, weight_decay=cfg["weight_decay"] if wd else 0.0,
                           **rnd.condition_for(1.0 if labels == "random" else 0.0), **kw)
 
 
