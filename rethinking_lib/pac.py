@@ -129,6 +129,10 @@ def bound_grid(ns, capacities, depth: int = 2, delta: float = 0.05) -> dict:
 
 def run(cfg: dict, *, seed: int, progress: bool | None, out) -> dict:
     """Train each model on true and random labels; held-out error with Hoeffding interval; classical bounds."""
+    _check_delta(cfg["delta"])  # fail before training, not after
+    unknown = set(cfg["models"]) - set(DEPTH)
+    if unknown:
+        raise ValueError(f"models={sorted(unknown)} are unknown: choose from {', '.join(DEPTH)}")
     device = profiles.device(cfg["profile"])
     sizes = data.load(cfg["dataset"], n_train=cfg["n_train"], n_test=cfg["n_test"])
     n_train, n_test = len(sizes.y_train), len(sizes.y_test)

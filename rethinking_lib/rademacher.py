@@ -151,8 +151,15 @@ def rademacher_bound(train_error: float, complexity: float, n: int, delta: float
 def run(cfg: dict, *, seed: int, progress: bool | None, out) -> dict:
     """Monte Carlo R_hat_n for the networks, the trained linear classifier and the norm-bounded linear class;
     sweeps over n and width; the resulting bound next to the true binary task's test error."""
+    for key in ("n", "draws", "draws_exact", "sweep_draws", "width_n"):
+        if not (isinstance(cfg[key], int) and cfg[key] >= 1):
+            raise ValueError(f"{key}={cfg[key]!r} must be a positive integer")
+    if cfg["draws"] < 2:
+        raise ValueError(f"draws={cfg['draws']} gives no standard error: pass draws >= 2")
+    if not 0 < cfg["delta"] < 1:
+        raise ValueError(f"delta={cfg['delta']!r} must be in (0, 1), e.g. 0.05")
     device = profiles.device(cfg["profile"])
-    ds = data.load(cfg["dataset"], device=device, n_train=max(cfg["n_sweep"] + [cfg["n"]]), seed=0)
+    ds = data.load(cfg["dataset"], device=device, n_train=max(cfg["n_sweep"] + [cfg["n"], cfg["width_n"]]), seed=0)
     n, draws = cfg["n"], cfg["draws"]
     x = pixels(ds).cpu()
     bound_b = 1.0 / float(x[:n].norm(dim=1).max())  # ||w|| <= 1/max||x_i||: outputs in [-1, 1] on the sample

@@ -208,8 +208,14 @@ def network_experiment(ds: data.Dataset, cfg: dict, seed: int) -> dict:
 
 
 def run(cfg: dict, *, seed: int, progress: bool | None, out) -> dict:
+    for key in ("n", "runs", "epochs", "records_per_epoch", "net_epochs"):
+        if not (isinstance(cfg[key], int) and cfg[key] >= 1):
+            raise ValueError(f"{key}={cfg[key]!r} must be a positive integer")
     device = profiles.device(cfg["profile"])
     ds = data.load(cfg["dataset"], device=device, seed=0)
+    if cfg["n"] > len(ds.y_train) or cfg["runs"] > min(cfg["n"], len(ds.y_test) - 1):
+        raise ValueError(f"n={cfg['n']} / runs={cfg['runs']} do not fit {cfg['dataset']} ({len(ds.y_train)} train, "
+                         f"{len(ds.y_test)} test images): pass n <= {len(ds.y_train)} and runs <= n")
     convex = convex_experiment(ds, cfg, seed)
     net = network_experiment(ds, cfg, seed)
     last = {c: {"sup_gap": convex[c]["sup_gap"][-1], "bound": convex["bound"][-1],

@@ -59,3 +59,10 @@ def test_quick_profile_fits_both_labelings_and_every_bound_is_vacuous(results_di
         assert lo <= r["test_error"] <= hi
         assert r["bounds"]["finite_class"] > 1 and r["bounds"]["vc"] > 1
         assert r["bounds"]["n_needed_vc"] > 1000 * r["n_train"]
+
+
+def test_bad_settings_fail_before_training(tmp_path):
+    with pytest.raises(ValueError, match="delta"):
+        experiments.run("pac", "quick", out=tmp_path, delta=2.0)
+    with pytest.raises(ValueError, match="models"):
+        experiments.run("pac", "quick", out=tmp_path, models=["resnet"])

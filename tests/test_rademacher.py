@@ -79,3 +79,10 @@ def test_quick_profile_network_near_one_linear_far_below_and_bound_vacuous(resul
     assert res["main"]["linear"]["estimate"] < mlp["estimate"]
     row = next(r for r in res["bound"] if r["model"] == "mlp_1x512")
     assert row["bound"] > 1 and row["test_error"] < 0.2  # vacuous where the network generalizes
+
+
+def test_bad_settings_fail_before_training(tmp_path):
+    with pytest.raises(ValueError, match="draws"):
+        experiments.run("rademacher", "quick", out=tmp_path, draws=1)
+    with pytest.raises(ValueError, match="n_train"):
+        experiments.run("rademacher", "quick", out=tmp_path, n=99_999)

@@ -69,3 +69,8 @@ def test_quick_profile_stability_is_blind_to_labels(results_dir):
     assert cv["random_labels"]["test_error"] - cv["true_labels"]["test_error"] > 0.2
     net = res["network"]
     assert net["random_labels"]["test_acc"][-1] < 0.2 < 0.8 < net["true_labels"]["test_acc"][-1]
+
+
+def test_bad_settings_fail_before_training(tmp_path):
+    with pytest.raises(ValueError, match="n=99999"):
+        experiments.run("stability", "quick", out=tmp_path, n=99_999)
