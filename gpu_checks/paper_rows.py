@@ -7,7 +7,8 @@ learning-rate decay converted to these 16-step epochs (``runs.paper_lr_decay``: 
 0.95 per CIFAR-10 epoch), so that the whole script takes well under 3 minutes on an H100.
 Everything else is the paper profile: full-width models, lr 0.1 / 0.01, x0.95 per epoch, batch 128, mixed
 precision. Prints one line per experiment and exits non-zero if a run fails, gives a non-finite loss, or
-does not learn (training accuracy must rise well above chance: the stand-in data can only be memorized).
+does not learn (training accuracy must exceed 0.15, well above the 0.10 of chance on 2,000 images:
+the stand-in data can only be memorized).
 
     python gpu_checks/paper_rows.py [--epochs N]
 """
@@ -64,7 +65,7 @@ def main() -> int:
         else:
             accs = [c["final_train_acc"] for c in res["curves"].values()]
             losses = [0.0]
-        ok = all(math.isfinite(v) for v in losses) and min(accs) > 0.3
+        ok = all(math.isfinite(v) for v in losses) and min(accs) > 0.15
         print(f"{name}: {'ok' if ok else 'FAILED'} in {dt:.1f}s, train acc {[round(a, 3) for a in accs]}, "
               f"summary {res.get('summary')}", flush=True)
         if not ok:
