@@ -154,7 +154,9 @@ def run(cfg: dict, *, seed: int, progress: bool | None, out) -> dict:
     summary = {f"{r['model']} {r['condition']}": {
         "train_error": round(r["train_error"], 4), "test_error": round(r["test_error"], 4),
         "test_error_ci": [round(v, 4) for v in r["test_error_ci"]],
-        "finite_class_bound": round(r["bounds"]["finite_class"], 1), "vc_bound": round(r["bounds"]["vc"], 3)}
+        "finite_class_bound": round(r["bounds"]["finite_class"], 1),
+        "finite_class_agnostic_bound": round(r["bounds"]["finite_class_agnostic"], 2), "vc_bound": round(r["bounds"]["vc"], 3),
+        "vc_dimension_proxy": round(r["bounds"]["vc_dimension_proxy"])}
         for r in rows}
     return {"rows": rows, "delta": delta, "summary": summary}
 
