@@ -40,8 +40,7 @@ def main() -> int:
         ("fig1a", {"conditions": ["random_labels"]}),
         ("fig1bc", {"models": ["alexnet_small"], "ps": [0.0]}),
         ("table1", {"models": ["mlp_1x512"], "section3": False}),
-        ("fig2", {"models": ["inception_small_nobn"], "epochs": args.epochs,
-                "lr_decay": runs.paper_lr_decay(args.n_train)}),
+        ("fig2", {"models": ["inception_small"], "epochs": args.epochs}),
     ]
     failed = []
     for name, overrides in checks:
