@@ -122,11 +122,12 @@ def fig1bc_specs(cfg: dict) -> list[dict]:
 def fig1bc(cfg: dict, *, seed: int = 0, progress=None, out=None) -> dict:
     """Figures 1b/1c: per model and p, train/test accuracy, epochs to 100% train, and time relative to p = 0."""
     cfg = _seeded(cfg, seed)
+    specs = iter(fig1bc_specs(cfg))  # built first: a bad model or p fails before anything trains
     per_model = {}
     for m in cfg["models"]:
         rows = []
         for p in cfg["ps"]:
-            s = model_spec(cfg, m, **condition_for(p))
+            s = next(specs)
             r = runs.run_one(s, out=out, progress=progress, checkpoint=cfg.get("checkpoint", False))["result"]
             rows.append({"p": p, "train_acc": r["train_acc"], "test_acc": r["test_acc"], "test_error": 1 - r["test_acc"],
                          "epochs_to_100": r["epochs_to_100"], "steps_to_100": r["steps_to_100"],

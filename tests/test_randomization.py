@@ -80,3 +80,9 @@ def test_figure_1a_all_conditions_memorized_random_labels_slowest(fig1a):
     assert steps["random_labels"] > steps["true_labels"]
     for c in curves.values():  # the loss ends far below its start (ln 10 for a 10-class guess)
         assert c["loss"][-1] < 0.5 * c["loss"][0]
+
+
+def test_bad_corruption_level_fails_before_any_training(tmp_path):
+    with pytest.raises(ValueError, match="outside"):
+        experiments.run("fig1bc", "quick", out=tmp_path, models=["mlp_1x512"], ps=[0.0, 2.0])
+    assert not list(tmp_path.glob("train-*.json"))  # the valid p = 0 run was not trained first
