@@ -94,6 +94,7 @@ def engine_throughput(name: str, *, device=None, batch_size: int = 128, steps: i
     _sync(device)
     seconds = time.perf_counter() - t0
     peak = _peak_mb(device)
+    train.accuracy(eng.model, x, y, eng.amp_dtype, cfg.eval_batch_size, eng.memory_format)  # cuDNN autotuning
     t1 = time.perf_counter()
     train.accuracy(eng.model, x, y, eng.amp_dtype, cfg.eval_batch_size, eng.memory_format)
     eval_seconds = time.perf_counter() - t1  # accuracy() ends with a host sync
@@ -325,7 +326,8 @@ def plan(profile: str = "paper", *, bench_file=None, device=None, steps: int = 2
             rates[m] = engine_throughput(m, device=device, steps=steps)
         source = (source + " + " if source else "") + f"a {steps}-step measurement now on {train._device_name(device)}"
     rows = [dict(s, seconds=estimate_seconds(s["spec"], rates)) for s in specs]
-    return {"profile": profile, "device": train._device_name(device), "source": source, "runs": rows,
+    where = rec["device"] if rates and not needed and path.exists() else train._device_name(device)
+    return {"profile": profile, "device": where, "source": source, "runs": rows,
             "total_seconds": sum(r["seconds"] for r in rows), "notes": notes}
 
 
@@ -338,7 +340,8 @@ def print_plan(p: dict) -> None:
     print(f"estimates: epoch cap x (train epoch + accuracy pass); rates from {p['source']}")
     for r in p["runs"]:
         s = r["spec"]
-        what = f"{s['model']} {s['dataset']} {s['condition']}" + (f" p={s['p']}" if s["p"] is not None else "")
+        what = (f"{s['model']} {s['dataset']} {s['condition']}" + (f" p={s['p']}" if s["p"] is not None else "")
+                + (" +crop" if s["augment"] else "") + (" +wd" if s["weight_decay"] else ""))
         print(f"  {r['experiment']:8s} {what:48s} <= {s['epochs']:4d} epochs  {_hms(r['seconds']):>9s}")
     print(f"total: at most {_hms(p['total_seconds'])}")
     for n in p["notes"]:
