@@ -235,12 +235,14 @@ def setup(model: nn.Module, cfg: TrainConfig, device) -> Engine:
                            {"params": no_decay, "weight_decay": 0.0}],
                           lr=torch.tensor(cfg.lr, device=device), momentum=cfg.momentum, fused=True)
     scaler = torch.amp.GradScaler("cuda") if precision == "fp16" else None
-    plain = _train_step(model, opt, scaler, amp_dtype)
-    step = _train_step(torch.compile(model), opt, scaler, amp_dtype) if speed["compile"] else plain
+    plain = step = _train_step(model, opt, scaler, amp_dtype)
+    if speed["compile"]:
+        # The epoch's ragged last batch takes the uncompiled step: the same computation, without a second
+        # compilation for its shape.
+        compiled = _train_step(torch.compile(model), opt, scaler, amp_dtype)
+        step = lambda xb, yb: (compiled if len(yb) == cfg.batch_size else plain)(xb, yb)  # noqa: E731
     if speed["cuda_graph"]:
-        # The epoch's ragged last batch replays a graph of the uncompiled step: the same computation
-        # without a second compilation for its shape.
-        step = _GraphedStep(step, model, opt, tail_step=plain if speed["compile"] else None, full=cfg.batch_size)
+        step = _GraphedStep(step, model, opt)
     return Engine(model, opt, scaler, step, precision, speed, amp_dtype, memory_format)
 
 
@@ -273,34 +275,31 @@ class _GraphedStep:
     training trajectory is exactly the eager one's.
     """
 
-    def __init__(self, step, model: nn.Module, opt: torch.optim.Optimizer, warmup: int = 3, tail_step=None,
-                 full: int | None = None):
+    def __init__(self, step, model: nn.Module, opt: torch.optim.Optimizer, warmup: int = 3):
         self.step, self.model, self.opt, self.warmup = step, model, opt, warmup
-        self.tail_step, self.full = tail_step or step, full
         self.graphs: dict[int, tuple] = {}
 
     def __call__(self, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
         if len(yb) not in self.graphs:
-            step = self.step if self.full in (None, len(yb)) else self.tail_step
-            self.graphs[len(yb)] = self._capture(step, xb, yb)
+            self.graphs[len(yb)] = self._capture(xb, yb)
         graph, static_x, static_y, static_loss = self.graphs[len(yb)]
         static_x.copy_(xb)
         static_y.copy_(yb)
         graph.replay()
         return static_loss
 
-    def _capture(self, step, xb, yb):
+    def _capture(self, xb, yb):
         saved = self._state()
         static_x, static_y = xb.clone(), yb.clone()
         side = torch.cuda.Stream()
         side.wait_stream(torch.cuda.current_stream())
         with torch.cuda.stream(side):
             for _ in range(self.warmup):
-                step(static_x, static_y)
+                self.step(static_x, static_y)
         torch.cuda.current_stream().wait_stream(side)
         graph = torch.cuda.CUDAGraph()
         with torch.cuda.graph(graph):
-            static_loss = step(static_x, static_y)
+            static_loss = self.step(static_x, static_y)
         self._restore(saved)
         return graph, static_x, static_y, static_loss
 
