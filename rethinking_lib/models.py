@@ -131,6 +131,15 @@ class SmallInception(nn.Module):
             c = m.out_channels
         self.features = nn.Sequential(*layers)
         self.classifier = nn.Linear(c, num_classes)
+        if not batch_norm:
+            # Without BN the signal's scale is the init's job. PyTorch's default conv init (variance 1/(3 fan_in))
+            # shrinks it ~2.5x per layer, so after 21 convs the logits hardly depend on the input and SGD never
+            # leaves chance. He-normal weights (variance 2/fan_in) and zero biases keep the scale, as the
+            # paper's TensorFlow setup did; the BN variant is scale-free and keeps the default.
+            for m in self.modules():
+                if isinstance(m, nn.Conv2d):
+                    nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
+                    nn.init.zeros_(m.bias)
 
     def forward(self, x):
         return self.classifier(self.features(x).mean(dim=(2, 3)))

@@ -143,31 +143,8 @@ def table2_specs(cfg: dict) -> list[dict]:
     """Table 2's experiment on an ImageFolder tree ``cfg["root"]``: none without a root (the reported table only)."""
     if not cfg.get("root"):
         return []
-    return [row_spec(cfg, cfg["model"], crop, wd, labels, dataset="folder", crop="paper", n_train=None, n_test=None,
-                     stop_at_100=False, epochs=cfg["epochs"]) for crop, wd, labels in TABLE2_ROWS]
-
-
-def _run_folder(s: dict, root: str, *, out=None, progress=None) -> dict:
-    """``runs.run_one`` for a spec on ``data.load("folder", root=root)`` (run specs carry no data path)."""
-    import torch
-
-    from . import corrupt, data, models, results, train
-
-    def fit():
-        device = runs.resolve_device(s["device"])
-        ds = data.load("folder", root=root, device=device, crop=s["crop"])
-        ds = corrupt.apply(ds, s["condition"], p=s["p"], seed=s["corruption_seed"])
-        torch.manual_seed(s["seed"])
-        model = models.build(s["model"], in_channels=ds.in_channels, image_size=ds.image_size,
-                             num_classes=ds.num_classes, width=s["width"])
-        tc = train.TrainConfig(lr=s["lr"], momentum=s["momentum"], lr_decay=s["lr_decay"], weight_decay=s["weight_decay"],
-                               batch_size=s["batch_size"], epochs=s["epochs"], stop_at_100=s["stop_at_100"],
-                               augment=s["augment"], precision=s["precision"], seed=s["seed"])
-        hist = train.fit(model, ds, tc, progress=progress, desc=f"{root} {s['condition']}")
-        hist.pop("step_loss")
-        return hist
-
-    return results.load_or_run("train_folder", dict(s, root=str(root)), fit, seed=s["seed"], out=out)
+    return [row_spec(cfg, cfg["model"], crop, wd, labels, dataset="folder", root=str(cfg["root"]), crop="paper",
+                     n_train=None, n_test=None, stop_at_100=False, epochs=cfg["epochs"]) for crop, wd, labels in TABLE2_ROWS]
 
 
 def table2(cfg: dict, *, seed: int = 0, progress=None, out=None) -> dict:
@@ -175,7 +152,7 @@ def table2(cfg: dict, *, seed: int = 0, progress=None, out=None) -> dict:
     cfg = rnd._seeded(cfg, seed)
     rows = []
     for (crop, wd, labels), s in zip(TABLE2_ROWS, table2_specs(cfg), strict=False):  # no specs without a root
-        r = _run_folder(s, cfg["root"], out=out, progress=progress)["result"]
+        r = runs.run_one(s, out=out, progress=progress)["result"]
         test = [e["test_acc"] for e in r["epochs"]]
         rows.append({"random_crop": crop, "weight_decay": wd, "labels": labels, "train_acc": r["train_acc"],
                      "test_acc": r["test_acc"], "best_test_acc": max(test)})

@@ -17,11 +17,11 @@ from . import results
 
 DEFAULTS = {
     "model": "mlp_1x512", "width": 1.0,
-    "dataset": "mnist5k", "n_train": None, "n_test": None, "crop": "paper", "data_seed": 0,
+    "dataset": "mnist5k", "root": None, "n_train": None, "n_test": None, "crop": "paper", "data_seed": 0,
     "condition": "true_labels", "p": None, "corruption_seed": 0, "corrupt_test": False,
     "lr": 0.01, "momentum": 0.9, "lr_decay": 0.95, "weight_decay": 0.0, "batch_size": 128,
-    "epochs": 100, "stop_at_100": True, "augment": False, "precision": "auto", "channels_last": False,
-    "compile": False, "seed": 0, "device": "auto", "keep_step_loss": True,
+    "epochs": 100, "stop_at_100": True, "augment": False, "precision": "auto", "channels_last": "auto",
+    "compile": "auto", "cuda_graph": "auto", "seed": 0, "device": "auto", "keep_step_loss": True,
 }
 
 
@@ -59,7 +59,7 @@ def train_spec(s: dict, *, progress: bool | None = None, checkpoint: str | os.Pa
 
     device = resolve_device(s["device"])
     ds = data.load(s["dataset"], device=device, crop=s["crop"], n_train=s["n_train"], n_test=s["n_test"],
-                   seed=s["data_seed"])
+                   seed=s["data_seed"], root=s["root"])
     ds = corrupt.apply(ds, s["condition"], p=s["p"], seed=s["corruption_seed"], corrupt_test=s["corrupt_test"])
     torch.manual_seed(s["seed"])
     model = models.build(s["model"], in_channels=ds.in_channels, image_size=ds.image_size,
@@ -67,7 +67,8 @@ def train_spec(s: dict, *, progress: bool | None = None, checkpoint: str | os.Pa
     cfg = train.TrainConfig(lr=s["lr"], momentum=s["momentum"], lr_decay=s["lr_decay"],
                             weight_decay=s["weight_decay"], batch_size=s["batch_size"], epochs=s["epochs"],
                             stop_at_100=s["stop_at_100"], augment=s["augment"], precision=s["precision"],
-                            channels_last=s["channels_last"], compile=s["compile"], seed=s["seed"])
+                            channels_last=s["channels_last"], compile=s["compile"], cuda_graph=s["cuda_graph"],
+                            seed=s["seed"])
     desc = f"{s['model']} {s['condition']}" + (f" p={s['p']}" if s["p"] is not None else "")
     hist = train.fit(model, ds, cfg, checkpoint=checkpoint, progress=progress, desc=desc)
     hist["n_params"] = models.count_params(model)

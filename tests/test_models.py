@@ -70,3 +70,13 @@ def test_batchnorm_shift_is_added_once():
         bn.shift.fill_(2.0)
     y = bn(torch.randn(64, 4, 3, 3))
     torch.testing.assert_close(y.mean(dim=(0, 2, 3)), torch.full((4,), 2.0), atol=1e-5, rtol=0)
+
+
+def test_inception_without_bn_passes_the_signal_through():
+    # With PyTorch's default init the 21-conv plain net maps every input to nearly the same logits (it then
+    # never trains); the He-normal init keeps the outputs input-dependent.
+    torch.manual_seed(0)
+    m = models.build("inception_small_nobn", in_channels=1, image_size=7, width=0.25)
+    with torch.no_grad():
+        out = m(torch.randn(64, 1, 7, 7))
+    assert float(out.std(0).mean()) > 0.1 * float(out.abs().mean())

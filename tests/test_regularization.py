@@ -56,15 +56,11 @@ def test_table2_runs_on_an_imagefolder_tree(tmp_path):
 
 
 NOBN = "inception_small_nobn"
-NOBN_INIT = ("models.py: with PyTorch's default init (uniform conv biases) the no-BN Inception starts at a "
-             "near-constant output and does not train at the quick profile; zero biases + He init fix it")
 
 
 @pytest.mark.slow
 def test_table1_true_labels_beat_chance_random_labels_memorized_at_chance(table1):
     for r in table1["rows"]:
-        if r["model"] == NOBN:
-            continue  # see test_inception_without_bn_trains
         if r["labels"] == "true":
             assert r["test_acc"] > 0.5, r   # chance is 0.1
         else:
@@ -74,7 +70,7 @@ def test_table1_true_labels_beat_chance_random_labels_memorized_at_chance(table1
 
 @pytest.mark.slow
 def test_removing_regularizers_costs_little_test_accuracy(table1):
-    true = [r for r in table1["rows"] if r["labels"] == "true" and r["model"] != NOBN]
+    true = [r for r in table1["rows"] if r["labels"] == "true"]
     for model in {r["model"] for r in true}:
         rows = [r for r in true if r["model"] == model]
         bare = next(r for r in rows if not r["random_crop"] and not r["weight_decay"])
@@ -102,7 +98,6 @@ def test_fig2_curves_and_cumulative_best(fig2):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=NOBN_INIT)
 def test_inception_without_bn_trains(table1, fig2):
     rows = [r for r in table1["rows"] if r["model"] == NOBN]
     assert all(r["train_acc"] >= 0.99 for r in rows)
