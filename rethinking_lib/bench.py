@@ -148,23 +148,14 @@ def standard_throughput(name: str, *, device=None, batch_size: int = 128, steps:
     loader = torch.utils.data.DataLoader(UInt8Images(batch_size * (steps + warmup), tf), batch_size=batch_size,
                                          shuffle=True, num_workers=workers, pin_memory=device.type == "cuda",
                                          drop_last=True)
+    step = train._train_step(model, opt, scaler, amp_dtype)  # the plain eager step: only the input pipeline differs
     _reset_peak(device)
     done, t0 = 0, None
     for xb, yb in loader:
         if done == warmup:  # worker start-up and cuDNN autotuning stay out of the timing
             _sync(device)
             t0 = time.perf_counter()
-        xb, yb = xb.to(device, non_blocking=True), yb.to(device, non_blocking=True)
-        with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
-            loss = torch.nn.functional.cross_entropy(model(xb), yb)
-        opt.zero_grad(set_to_none=True)
-        if scaler:
-            scaler.scale(loss).backward()
-            scaler.step(opt)
-            scaler.update()
-        else:
-            loss.backward()
-            opt.step()
+        step(xb.to(device, non_blocking=True), yb.to(device, non_blocking=True))
         done += 1
     _sync(device)
     seconds = time.perf_counter() - t0
