@@ -18,7 +18,7 @@ import time
 
 import torch
 
-from rethinking_lib import data, kernels
+from rethinking_lib import data, devices, kernels
 
 
 def mnist_like(n: int, device: str, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, str]:
@@ -47,7 +47,7 @@ def bench(n: int, device: str, dtype: str | None, gamma: float = 0.02) -> dict:
     wall = time.perf_counter() - t
     rss = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) * 1024
     peak = sol.peak_bytes if device == "cuda" else rss
-    return {"n": n, "device": torch.cuda.get_device_name(0) if device == "cuda" else "cpu", "data": what,
+    return {"n": n, "device": devices.name(device), "data": what,
             "dtype": sol.dtype, "seconds": wall, "phases": sol.seconds, "peak_GB": peak / 1e9,
             "K_GB": n * n * (8 if sol.dtype == "float64" else 4) / 1e9, "residual": sol.residual,
             "refinements": len(sol.residual_history) - 1, "train_error": float((sol.fitted.argmax(1) != y).double().mean())}

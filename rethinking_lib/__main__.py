@@ -84,11 +84,11 @@ def _info(as_json: bool) -> int:
 
     import torch
 
-    from . import __version__, data
+    from . import __version__, data, devices
 
     info = {"rethinking_lib": __version__, "python": platform.python_version(), "torch": torch.__version__,
             "cuda_available": torch.cuda.is_available(),
-            "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu",
+            "device": devices.name(),
             "datasets_available": data.available_offline(), "data_cache": str(data.cache_dir())}
     if as_json:
         print(json.dumps(info))

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import data, models, results, train
+from . import data, devices, models, results, train
 
 PAPER_LR = {"inception_small": 0.1, "inception_small_nobn": 0.1}  # Appendix A; 0.01 for the others
 TARGETS = {"ratio": 3.0, "inception_small_images_per_s": 30_000, "memorize_s": 60.0}  # issue 7, on an H100
@@ -37,24 +37,10 @@ def paper_lr(model: str) -> float:
     return PAPER_LR.get(model, 0.01)
 
 
-def _device(device) -> torch.device:
-    return torch.device(device if device is not None else ("cuda" if torch.cuda.is_available() else "cpu"))
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def _reset_peak(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.empty_cache()
-        torch.cuda.reset_peak_memory_stats(device)
-
-
 def _peak_mb(device: torch.device) -> float | None:
     """Peak GPU memory allocated by tensors; None on the CPU (no per-run figure there)."""
-    return torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda" else None
+    peak = devices.peak_bytes(device)
+    return None if peak is None else peak / 2**20
 
 
 # ----------------------------------------------------------------------------------------------
@@ -69,7 +55,7 @@ def engine_throughput(name: str, *, device=None, batch_size: int = 128, steps: i
     warm-up. ``speed`` passes ``channels_last`` / ``compile`` / ``cuda_graph`` to ``TrainConfig``.
     Also measures the forward-only evaluation rate (``eval_images_per_s``) used by ``plan``.
     """
-    device = _device(device)
+    device = devices.resolve(device)
     torch.manual_seed(0)
     model = models.build(name, width=width)
     cfg = train.TrainConfig(lr=paper_lr(name), batch_size=batch_size, precision=precision, **speed)
@@ -86,12 +72,12 @@ def engine_throughput(name: str, *, device=None, batch_size: int = 128, steps: i
         for i in range(k):
             losses[i] = eng.step(xe[i * batch_size:(i + 1) * batch_size], ye[i * batch_size:(i + 1) * batch_size])
 
-    _reset_peak(device)
+    devices.reset_peak(device)
     epoch(min(steps, 3))  # warm-up: cuDNN autotuning, graph capture, compilation
-    _sync(device)
+    devices.sync(device)
     t0 = time.perf_counter()
     epoch(steps)
-    _sync(device)
+    devices.sync(device)
     seconds = time.perf_counter() - t0
     peak = _peak_mb(device)
     train.accuracy(eng.model, x, y, eng.amp_dtype, cfg.eval_batch_size, eng.memory_format)  # cuDNN autotuning
@@ -137,7 +123,7 @@ def standard_throughput(name: str, *, device=None, batch_size: int = 128, steps:
     """Training images/s of the textbook pipeline: per-sample PIL transforms, DataLoader, eager step."""
     from torchvision import transforms as T
 
-    device = _device(device)
+    device = devices.resolve(device)
     prec = train.resolve_precision(precision, device)
     amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(prec)
     torch.manual_seed(0)
@@ -149,15 +135,15 @@ def standard_throughput(name: str, *, device=None, batch_size: int = 128, steps:
                                          shuffle=True, num_workers=workers, pin_memory=device.type == "cuda",
                                          drop_last=True)
     step = train._train_step(model, opt, scaler, amp_dtype)  # the plain eager step: only the input pipeline differs
-    _reset_peak(device)
+    devices.reset_peak(device)
     done, t0 = 0, None
     for xb, yb in loader:
         if done == warmup:  # worker start-up and cuDNN autotuning stay out of the timing
-            _sync(device)
+            devices.sync(device)
             t0 = time.perf_counter()
         step(xb.to(device, non_blocking=True), yb.to(device, non_blocking=True))
         done += 1
-    _sync(device)
+    devices.sync(device)
     seconds = time.perf_counter() - t0
     return {"images_per_s": batch_size * (done - warmup) / seconds, "peak_mem_mb": _peak_mb(device),
             "steps": done - warmup, "workers": workers, "precision": prec}
@@ -177,7 +163,7 @@ def time_to_memorize(*, device=None, n: int = 50_000, width: float = 1.0, epochs
     """
     from .runs import paper_lr_decay
 
-    device = _device(device)
+    device = devices.resolve(device)
     ds = data.load("gaussian", device=device, n_train=n, n_test=min(1000, n), seed=0)
     torch.manual_seed(0)
     model = models.build("inception_small", width=width)
@@ -198,7 +184,7 @@ def time_to_memorize(*, device=None, n: int = 50_000, width: float = 1.0, epochs
 def run(*, quick: bool = False, model_names=None, steps: int | None = None, device=None, precision: str = "auto",
         workers: int = 2, memorize: bool = True, progress: bool | None = None, log=print) -> dict:
     """Measure every model with both pipelines, then time-to-memorize; returns a JSON-able record."""
-    device = _device(device)
+    device = devices.resolve(device)
     if device.type != "cuda":
         import warnings
 
@@ -216,7 +202,7 @@ def run(*, quick: bool = False, model_names=None, steps: int | None = None, devi
         std = standard_throughput(m, device=device, steps=steps, width=width, precision=precision, workers=workers)
         rows.append({"model": m, "engine": eng, "standard": std, "ratio": eng["images_per_s"] / std["images_per_s"]})
         log(f"  {m}: engine {eng['images_per_s']:,.0f} img/s, standard {std['images_per_s']:,.0f} img/s")
-    out = {"device": train._device_name(device), "batch_size": 128, "steps": steps, "width": width, "quick": quick,
+    out = {"device": devices.name(device), "batch_size": 128, "steps": steps, "width": width, "quick": quick,
            "precision": precision, "workers": workers, "rows": rows, "provenance": results.provenance()}
     if memorize:
         n, w = (QUICK["memorize_n"], QUICK["memorize_width"]) if quick else (50_000, 1.0)
@@ -261,7 +247,7 @@ def check_targets(rec: dict) -> dict:
 
 def default_path(device=None, out=None) -> Path:
     """``<results>/bench-<device>.json``: one benchmark file per device, which ``plan`` reads."""
-    name = train._device_name(_device(device))
+    name = devices.name(device)
     return results.results_dir(out) / f"bench-{re.sub(r'[^A-Za-z0-9]+', '-', name).strip('-').lower()}.json"
 
 
@@ -301,7 +287,7 @@ def estimate_seconds(spec: dict, rates: dict) -> float:
 
 def plan(profile: str = "paper", *, bench_file=None, device=None, steps: int = 20, log=print) -> dict:
     """The list of runs with estimated time each and in total, on this device."""
-    device = _device(device)
+    device = devices.resolve(device)
     specs, notes = collect_specs(profile)
     path = Path(bench_file) if bench_file else default_path(device)
     rates, source = {}, None
@@ -312,12 +298,12 @@ def plan(profile: str = "paper", *, bench_file=None, device=None, steps: int = 2
             source = f"benchmark {path} ({rec['device']}, {rec['provenance']['date']})"
     needed = sorted({s["spec"]["model"] for s in specs} - set(rates))
     if needed:
-        log(f"measuring {', '.join(needed)} on {train._device_name(device)} ({steps} steps each) ...")
+        log(f"measuring {', '.join(needed)} on {devices.name(device)} ({steps} steps each) ...")
         for m in needed:
             rates[m] = engine_throughput(m, device=device, steps=steps)
-        source = (source + " + " if source else "") + f"a {steps}-step measurement now on {train._device_name(device)}"
+        source = (source + " + " if source else "") + f"a {steps}-step measurement now on {devices.name(device)}"
     rows = [dict(s, seconds=estimate_seconds(s["spec"], rates)) for s in specs]
-    where = rec["device"] if rates and not needed and path.exists() else train._device_name(device)
+    where = rec["device"] if rates and not needed and path.exists() else devices.name(device)
     return {"profile": profile, "device": where, "source": source, "runs": rows,
             "total_seconds": sum(r["seconds"] for r in rows), "notes": notes}
 

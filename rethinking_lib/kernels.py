@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
+from . import devices
 from .experiments import Experiment
 
 KERNELS = ("gaussian", "linear")
@@ -129,7 +130,7 @@ def _factor_and_solve(M: torch.Tensor, Y: torch.Tensor, Kmv, ridge: float, refin
         raise ValueError(f"the kernel matrix is not positive definite in {str(M.dtype)[6:]} (Cholesky failed at "
                          f"column {int(info)}): the points may contain duplicates or the kernel is rank deficient "
                          "(e.g. linear with d < n); pass ridge > 0, or dtype=torch.float64")
-    _sync(M.device)
+    devices.sync(M.device)
     seconds["factor"] = time.perf_counter() - t
     t = time.perf_counter()
     Y64 = Y.double()
@@ -142,14 +143,9 @@ def _factor_and_solve(M: torch.Tensor, Y: torch.Tensor, Kmv, ridge: float, refin
         if history[-1] < tol or step == refine:
             break
         alpha += torch.cholesky_solve(r.to(M.dtype), L).double()  # iterative refinement (float32 factor)
-    _sync(M.device)
+    devices.sync(M.device)
     seconds["solve_and_check"] = time.perf_counter() - t
     return alpha, history, KA
-
-
-def _sync(device):
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 def _check_targets(n: int, Y: torch.Tensor) -> torch.Tensor:
@@ -163,13 +159,10 @@ def _check_ridge(ridge: float) -> None:
         raise ValueError(f"ridge={ridge} must be >= 0 (0 is exact interpolation)")
 
 
-def _reset_peak(device):
-    if device.type == "cuda":
-        torch.cuda.reset_peak_memory_stats(device)
-
-
 def _peak(device, M):
-    return int(torch.cuda.max_memory_allocated(device)) if device.type == "cuda" else M.numel() * M.element_size()
+    """Peak GPU memory; on the CPU the size of the kernel matrix, the one allocation that matters."""
+    peak = devices.peak_bytes(device)
+    return M.numel() * M.element_size() if peak is None else peak
 
 
 def solve_kernel(X: torch.Tensor, Y: torch.Tensor, *, kernel: str = "gaussian", gamma: float = 0.02, ridge: float = 0.0,
@@ -180,12 +173,12 @@ def solve_kernel(X: torch.Tensor, Y: torch.Tensor, *, kernel: str = "gaussian", 
     _check_ridge(ridge)
     n = X.shape[0]
     dtype = dtype or choose_dtype(n, X.device, chunk, X.shape[1])
-    _reset_peak(X.device)
+    devices.reset_peak(X.device)
     seconds = {}
     t = time.perf_counter()
     M = kernel_matrix(X, kernel=kernel, gamma=gamma, dtype=dtype, chunk=chunk)
     M.diagonal().add_(ridge)
-    _sync(X.device)
+    devices.sync(X.device)
     seconds["kernel"] = time.perf_counter() - t
     Kmv = lambda a: kernel_matvec(X, X, a, kernel=kernel, gamma=gamma, chunk=chunk)  # noqa: E731
     alpha, hist, KA = _factor_and_solve(M, Y, Kmv, ridge, refine, tol, seconds)
@@ -201,7 +194,7 @@ def solve_gram(K: torch.Tensor, Y: torch.Tensor, *, ridge: float = 0.0, refine: 
         raise ValueError(f"K must be a square (n, n) matrix, got shape {tuple(K.shape)}")
     Y = _check_targets(K.shape[0], Y.to(K.device))
     _check_ridge(ridge)
-    _reset_peak(K.device)
+    devices.reset_peak(K.device)
     seconds = {}
     M = K.clone()
     M.diagonal().add_(ridge)

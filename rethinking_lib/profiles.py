@@ -41,8 +41,10 @@ def describe(profile: str) -> str:
     """One line for the top of a chapter: which profile produced the page, on what."""
     import torch
 
+    from . import devices
+
     p = resolve(profile)
-    dev = torch.cuda.get_device_name(0) if has_cuda() else "CPU"
+    dev = devices.name()
     what = {"quick": "offline data, reduced sizes (CPU-friendly)",
             "paper": "the paper's data, sizes and hyper-parameters"}[p]
     return f"profile **{p}** ({what}), run on {dev} with torch {torch.__version__}"

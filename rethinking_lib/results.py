@@ -58,11 +58,10 @@ def provenance(wall_time: float | None = None) -> dict:
     import numpy
     import torch
 
-    from . import __version__
+    from . import __version__, devices
 
-    device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else f"cpu ({os.cpu_count()} cores)"
     return {"rethinking_lib": __version__, "torch": torch.__version__, "numpy": numpy.__version__,
-            "python": platform.python_version(), "platform": platform.platform(), "device": device,
+            "python": platform.python_version(), "platform": platform.platform(), "device": devices.name(),
             "cuda": torch.version.cuda if torch.cuda.is_available() else None,
             "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "wall_time": wall_time}

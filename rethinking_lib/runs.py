@@ -43,21 +43,13 @@ def paper_lr_decay(n_train: int, batch_size: int = 128, paper_steps_per_epoch: i
     return 0.95 ** (steps / paper_steps_per_epoch)
 
 
-def resolve_device(device: str) -> str:
-    import torch
-
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return device
-
-
 def train_spec(s: dict, *, progress: bool | None = None, checkpoint: str | os.PathLike | None = None) -> dict:
     """Load the data, corrupt it, build the model and train it, as ``s`` says; returns the history."""
     import torch
 
-    from . import corrupt, data, models, train
+    from . import corrupt, data, devices, models, train
 
-    device = resolve_device(s["device"])
+    device = devices.resolve(s["device"])
     ds = data.load(s["dataset"], device=device, crop=s["crop"], n_train=s["n_train"], n_test=s["n_test"],
                    seed=s["data_seed"], root=s["root"])
     ds = corrupt.apply(ds, s["condition"], p=s["p"], seed=s["corruption_seed"], corrupt_test=s["corrupt_test"])

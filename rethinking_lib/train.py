@@ -35,6 +35,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from . import devices
 from .data import Dataset, center_crop, preprocess, whiten
 
 # What "auto" picks on a CUDA GPU, from gpu_checks/speed.py on an H100 (small Inception, batch 128, 2026-11-27):
@@ -138,7 +139,7 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig = TrainConfig(), *, ch
     steps_per_epoch = math.ceil(n / cfg.batch_size)
 
     hist = {"step_loss": [], "epochs": [], "epochs_to_100": None, "steps_to_100": None,
-            "precision": eng.precision, **eng.speed, "device": _device_name(device), "config": asdict(cfg)}
+            "precision": eng.precision, **eng.speed, "device": devices.name(device), "config": asdict(cfg)}
     start_epoch, elapsed = 0, 0.0
     ckpt = Path(checkpoint) if checkpoint else None
     if ckpt and ckpt.exists():
@@ -353,12 +354,6 @@ def _split_decay(model: nn.Module):
         if p.requires_grad:
             (decay if p.ndim > 1 else no_decay).append(p)
     return decay, no_decay
-
-
-def _device_name(device: torch.device) -> str:
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    return f"cpu ({os.cpu_count()} cores)"
 
 
 def _bar(total: int, initial: int, desc: str, progress: bool | None):
