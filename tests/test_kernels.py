@@ -115,3 +115,14 @@ def test_quick_experiment_shows_the_phenomena(results_dir):
     assert s["test_error_no_ridge"] < 0.15 and s["test_error_random_labels"] > 0.7
     assert s["norm_random_labels"] > s["norm_true_labels"]
     assert {"test_error_best_ridge", "norm_gabor", "test_error_gabor"} <= set(s)
+
+
+def test_results_table_puts_the_papers_numbers_beside_ours():
+    from rethinking_lib import kernels
+
+    g = {"train_error": 0.0, "test_error": 0.033, "norm": 39.1}
+    rows = kernels.results_table({"datasets": {"mnist5k": {"gaussian": g}}})
+    assert rows[0]["test error %"] == pytest.approx(3.3) and rows[0]["reported test error %"] == "1.2 (on 60,000)"
+    cifar = [r for r in rows if r["data"] == "cifar10"]
+    assert [r["reported test error %"] for r in cifar] == ["46", "17 (CIFAR-10)", "15 (CIFAR-10)"]
+    assert all(r["test error %"] == "not run at this profile" for r in cifar)
