@@ -19,18 +19,17 @@ from __future__ import annotations
 
 import copy
 
-from . import runs
+from . import paper, runs
 from .experiments import Experiment
 
-CHANCE = 0.9  # test error of a 10-class guess
+CHANCE = paper.CHANCE_ERROR  # test error of a 10-class guess
 FIG1A_CONDITIONS = ("true_labels", "random_labels", "shuffled_pixels", "random_pixels", "gaussian")
 PS = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
 
-# The paper's Figure 1 values, read off the figure (PAPER.md section 4, tagged [F]: approximate).
-PAPER_FIG1A_STEPS_TO_ZERO = {"true_labels": 4500, "shuffled_pixels": 6500, "gaussian": 8500,
-                             "random_pixels": 8500, "random_labels": 14000}
-PAPER_FIG1B_RATIO_AT_1 = {"inception_small": 3.6, "mlp_1x512": 2.0, "alexnet_small": 1.55}
-PAPER_FIG1C_ERROR_AT_0 = {"inception_small": 0.13, "alexnet_small": 0.30, "mlp_1x512": 0.50}
+# The paper's Figure 1 values, read off the figure (approximate): ``paper.py``.
+PAPER_FIG1A_STEPS_TO_ZERO = paper.FIG1A_STEPS_TO_ZERO_LOSS
+PAPER_FIG1B_RATIO_AT_1 = paper.FIG1B_RATIO_AT_1
+PAPER_FIG1C_ERROR_AT_0 = paper.FIG1C_ERROR_AT_0
 
 # --- profiles ----------------------------------------------------------------------------------
 # quick: the MLP on 4,000 real MNIST digits (mnist5k, 24x24 centre crop); the CNNs at reduced width on

@@ -11,53 +11,19 @@ same stopping rule as Figure 1b; test labels are clean.
 
 from __future__ import annotations
 
+from . import paper, runs
 from . import randomization as rnd
-from . import runs
 from .experiments import Experiment
 
 WEIGHT_DECAY = 5e-4  # [U] the paper does not state it; reproductions use 5e-4 or 5e-5
 
-# Table 1 of the paper, CIFAR-10 (PAPER.md section 4, [P]): model, random crop, weight decay, labels,
-# reported train and test accuracy in %.
-PAPER_TABLE1 = [
-    ("inception_small", True, True, "true", 100.0, 89.05), ("inception_small", True, False, "true", 100.0, 89.31),
-    ("inception_small", False, True, "true", 100.0, 86.03), ("inception_small", False, False, "true", 100.0, 85.75),
-    ("inception_small", False, False, "random", 100.0, 9.78),
-    ("inception_small_nobn", False, True, "true", 100.0, 83.00),
-    ("inception_small_nobn", False, False, "true", 100.0, 82.00),
-    ("inception_small_nobn", False, False, "random", 100.0, 10.12),
-    ("alexnet_small", True, True, "true", 99.90, 81.22), ("alexnet_small", True, False, "true", 99.82, 79.66),
-    ("alexnet_small", False, True, "true", 100.0, 77.36), ("alexnet_small", False, False, "true", 100.0, 76.07),
-    ("alexnet_small", False, False, "random", 99.82, 9.86),
-    ("mlp_3x512", False, True, "true", 100.0, 53.35), ("mlp_3x512", False, False, "true", 100.0, 52.39),
-    ("mlp_3x512", False, False, "random", 100.0, 10.48),
-    ("mlp_1x512", False, True, "true", 99.80, 50.39), ("mlp_1x512", False, False, "true", 100.0, 50.51),
-    ("mlp_1x512", False, False, "random", 99.34, 10.61),
-]
+PAPER_TABLE1 = paper.TABLE1  # (model, random crop, weight decay, labels, train %, test %)
 # Section 3's text (no numbers reported): with weight decay, Inception and the MLPs still fit random labels,
 # AlexNet fails to converge.
-SECTION3_ROWS = [("inception_small", "fits"), ("mlp_1x512", "fits"), ("mlp_3x512", "fits"),
-                 ("alexnet_small", "fails to converge")]
+SECTION3_ROWS = list(paper.SECTION3_WEIGHT_DECAY_RANDOM.items())
 
-# Table 2 of the paper, ImageNet, Inception V3 ([P]): aug, dropout, wd, labels, top-1/top-5 train, top-1/top-5
-# test, and (in brackets in the paper) the best top-1/top-5 test accuracy during training.
-PAPER_TABLE2 = [
-    {"aug": True, "dropout": True, "wd": True, "labels": "true", "top1_train": 92.18, "top5_train": 99.21,
-     "top1_test": 77.84, "top5_test": 93.92},
-    {"aug": True, "dropout": False, "wd": False, "labels": "true", "top1_train": 92.33, "top5_train": 99.17,
-     "top1_test": 72.95, "top5_test": 90.43},
-    {"aug": False, "dropout": False, "wd": True, "labels": "true", "top1_train": 90.60, "top5_train": 100.0,
-     "top1_test": 67.18, "top5_test": 86.44, "best_top1_test": 72.57, "best_top5_test": 91.31},
-    {"aug": False, "dropout": False, "wd": False, "labels": "true", "top1_train": 99.53, "top5_train": 100.0,
-     "top1_test": 59.80, "top5_test": 80.38, "best_top1_test": 63.16, "best_top5_test": 84.49},
-    {"aug": False, "dropout": True, "wd": True, "labels": "random", "top1_train": 91.18, "top5_train": 97.95,
-     "top1_test": 0.09, "top5_test": 0.49},
-    {"aug": False, "dropout": False, "wd": True, "labels": "random", "top1_train": 87.81, "top5_train": 96.15,
-     "top1_test": 0.12, "top5_test": 0.50},
-    {"aug": False, "dropout": False, "wd": False, "labels": "random", "top1_train": 95.20, "top5_train": 99.14,
-     "top1_test": 0.11, "top5_test": 0.56},
-]
-PAPER_ALEXNET_IMAGENET_TOP5_TEST = 83.6  # Krizhevsky et al. 2012, listed in Table 2 for reference
+PAPER_TABLE2 = paper.TABLE2  # ImageNet, Inception V3
+PAPER_ALEXNET_IMAGENET_TOP5_TEST = paper.ALEXNET_IMAGENET_TOP5_TEST
 
 
 def row_spec(cfg: dict, model: str, random_crop: bool, wd: bool, labels: str, **kw) -> dict:
