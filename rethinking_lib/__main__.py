@@ -2,7 +2,9 @@
 
     python -m rethinking_lib info                      versions, device, datasets available offline
     python -m rethinking_lib models --json             parameter counts beside Table 1
-    python -m rethinking_lib run fig1bc --profile quick --json [--out DIR] [--seed N] [--rerun]
+    python -m rethinking_lib run fig1bc --profile quick --json [--out DIR] [--seed N] [--rerun] [--set K=V]
+    python -m rethinking_lib config fig1bc --profile paper --json   the resolved settings of every run
+    python -m rethinking_lib plan --profile gpu --json              per chapter: runs, stored, estimated time
 
 Bad arguments exit with status 2 and one line naming the argument.
 """
@@ -20,7 +22,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def main(argv: list[str] | None = None) -> int:
-    from . import experiments
+    from . import experiments, profiles
 
     ap = _Parser(prog="python -m rethinking_lib", description="Experiments of 'Rethinking generalization'.")
     sub = ap.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
@@ -29,13 +31,20 @@ def main(argv: list[str] | None = None) -> int:
     r = sub.add_parser("run", help="run one experiment of the book")
     r.add_argument("experiment", choices=experiments.names(), metavar="EXPERIMENT",
                    help="one of " + ", ".join(experiments.names()))
-    r.add_argument("--profile", default="auto", choices=["quick", "paper", "auto"])
+    r.add_argument("--profile", default="auto", choices=list(profiles.PROFILES))
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--out", default=None, help="results folder (default $RETHINKING_RESULTS or ./results)")
     r.add_argument("--json", action="store_true", help="print one JSON object (results + provenance)")
     r.add_argument("--rerun", action="store_true", help="run again even if a stored result exists")
     r.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config setting (VALUE is parsed as JSON), e.g. --set epochs=5")
+    c = sub.add_parser("config", help="the fully resolved settings of every run an experiment trains")
+    c.add_argument("experiment", choices=experiments.names(), metavar="EXPERIMENT",
+                   help="one of " + ", ".join(experiments.names()))
+    c.add_argument("--profile", default="auto", choices=list(profiles.PROFILES))
+    c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--json", action="store_true", help="print one JSON object")
+    c.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="as for run")
     _extra_commands(sub)
     args = ap.parse_args(argv)
 
@@ -44,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
             return _info(args.json)
         if args.cmd == "models":
             return _models(args.json)
-        if args.cmd == "run":
+        if args.cmd in ("run", "config"):
             overrides = {}
             for item in args.set:
                 key, sep, value = item.partition("=")
@@ -54,6 +63,9 @@ def main(argv: list[str] | None = None) -> int:
                     overrides[key] = json.loads(value)
                 except json.JSONDecodeError:
                     overrides[key] = value
+        if args.cmd == "config":
+            return _config(args.experiment, args.profile, args.seed, args.json, overrides)
+        if args.cmd == "run":
             rec = experiments.run(args.experiment, args.profile, seed=args.seed, out=args.out,
                                   progress=False if args.json else None, rerun=args.rerun, **overrides)
             if args.json:
@@ -71,12 +83,30 @@ def _extra_commands(sub) -> None:
     """Commands that live in their own modules (bench, plan, sweep), registered if present."""
     import importlib
 
-    for mod in ("bench", "sweep"):
+    for mod in ("bench", "sweep", "plan"):
         try:
             m = importlib.import_module(f"rethinking_lib.{mod}")
         except ImportError:
             continue
         m.add_cli(sub)
+
+
+def _config(name: str, profile: str, seed: int, as_json: bool, overrides: dict) -> int:
+    from . import experiments
+
+    out = experiments.resolved(name, profile, seed=seed, **overrides)
+    if as_json:
+        print(json.dumps(out))
+        return 0
+    print(f"{name} at profile {out['profile']}: {len(out['runs'])} training runs")
+    print("settings: " + json.dumps(out["settings"]))
+    for r in out["runs"]:
+        print(f"  {r['model']} w{r['width']:g} {r['dataset']} n={r['n_train']} {r['condition']}"
+              + (f" p={r['p']}" if r["p"] is not None else "")
+              + f" lr={r['lr']:g} decay/epoch={r['lr_decay']:.4f} ({r['lr_decay_per_step']:.6f}/step) "
+              f"{r['epochs']} epochs ({r['steps']} steps) stop_at_100={r['stop_at_100']} wd={r['weight_decay']:g} "
+              f"crop={r['crop']}{' random' if r['augment'] else ''} {r['precision']} {r['init']}")
+    return 0
 
 
 def _info(as_json: bool) -> int:

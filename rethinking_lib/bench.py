@@ -1,4 +1,4 @@
-"""How fast the training engine is, against a standard PyTorch input pipeline (issue 7; Appendix A's setup).
+"""How fast the training engine is, against a standard PyTorch input pipeline (Appendix A's setup).
 
 For each of the paper's five models at batch 128 on the current device, training images per second and
 peak memory for
@@ -12,13 +12,13 @@ CIFAR-shaped images with random labels, with the paper's hyper-parameters (SGD l
 x0.95 per epoch, batch 128). ``--quick`` shrinks everything so it runs on a CPU in about a minute.
 
     python -m rethinking_lib bench [--quick] [--models M ...] [--steps N] [--json] [--out FILE]
-    python -m rethinking_lib plan --profile paper      every paper-scale run the book needs, with GPU time
+
+``plan.py`` reads this device's benchmark file (``default_path``) when it estimates a chapter's time.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import re
 import time
 from pathlib import Path
@@ -26,15 +26,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import data, devices, models, results, train
+from . import data, devices, models, paper, results, train
 
-PAPER_LR = {"inception_small": 0.1, "inception_small_nobn": 0.1}  # Appendix A; 0.01 for the others
-TARGETS = {"ratio": 3.0, "inception_small_images_per_s": 30_000, "memorize_s": 60.0}  # issue 7, on an H100
+TARGETS = {"ratio": 3.0, "inception_small_images_per_s": 30_000, "memorize_s": 60.0}  # on an H100
 QUICK = {"steps": 6, "width": 0.5, "memorize_n": 128, "memorize_width": 0.25}
 
 
 def paper_lr(model: str) -> float:
-    return PAPER_LR.get(model, 0.01)
+    return paper.LR[model]  # Appendix A: one definition, in paper.py
 
 
 def _peak_mb(device: torch.device) -> float | None:
@@ -66,11 +65,11 @@ def engine_throughput(name: str, *, device=None, batch_size: int = 128, steps: i
     y = torch.randint(0, 10, (n,), device=device, generator=gen)
     losses = torch.empty(steps, device=device)
 
-    def epoch(k: int) -> None:
-        perm = torch.randperm(n, device=device, generator=gen)
-        xe, ye = x[perm].contiguous(memory_format=eng.memory_format), y[perm]
-        for i in range(k):
-            losses[i] = eng.step(xe[i * batch_size:(i + 1) * batch_size], ye[i * batch_size:(i + 1) * batch_size])
+    def epoch(k: int) -> None:  # the training loop's own input pipeline (data.shuffled_batches)
+        batches = data.shuffled_batches(x, y, batch_size, generator=gen, memory_format=eng.memory_format,
+                                        max_batches=k)
+        for i, (xb, yb) in enumerate(batches):
+            losses[i] = eng.step(xb, yb)
 
     devices.reset_peak(device)
     epoch(min(steps, 3))  # warm-up: cuDNN autotuning, graph capture, compilation
@@ -125,16 +124,15 @@ def standard_throughput(name: str, *, device=None, batch_size: int = 128, steps:
 
     device = devices.resolve(device)
     prec = train.resolve_precision(precision, device)
-    amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(prec)
     torch.manual_seed(0)
     model = models.build(name, width=width).to(device)
     opt = torch.optim.SGD(model.parameters(), lr=paper_lr(name), momentum=0.9)
-    scaler = torch.amp.GradScaler("cuda") if prec == "fp16" else None
     tf = T.Compose([T.CenterCrop(28), T.ToTensor(), PerImageWhitening()])
     loader = torch.utils.data.DataLoader(UInt8Images(batch_size * (steps + warmup), tf), batch_size=batch_size,
                                          shuffle=True, num_workers=workers, pin_memory=device.type == "cuda",
                                          drop_last=True)
-    step = train._train_step(model, opt, scaler, amp_dtype)  # the plain eager step: only the input pipeline differs
+    # the plain eager step: only the input pipeline differs
+    step = train.train_step(model, opt, train.grad_scaler(prec), train.amp_dtype(prec))
     devices.reset_peak(device)
     done, t0 = 0, None
     for xb, yb in loader:
@@ -167,7 +165,7 @@ def time_to_memorize(*, device=None, n: int = 50_000, width: float = 1.0, epochs
     ds = data.load("gaussian", device=device, n_train=n, n_test=min(1000, n), seed=0)
     torch.manual_seed(0)
     model = models.build("inception_small", width=width)
-    cfg = train.TrainConfig(lr=0.1, lr_decay=paper_lr_decay(n), epochs=epochs, stop_at_100=True,
+    cfg = train.TrainConfig(lr=paper_lr("inception_small"), lr_decay=paper_lr_decay(n), epochs=epochs, stop_at_100=True,
                             precision=precision, **speed)
     hist = train.fit(model, ds, cfg, progress=progress, desc="memorize")
     k = hist["epochs_to_100"]
@@ -233,7 +231,7 @@ def table(rec: dict) -> str:
 
 
 def check_targets(rec: dict) -> dict:
-    """Issue 7's targets (meant for an H100): engine >= 3x standard for every model, small Inception >
+    """The engine's targets (meant for an H100): engine >= 3x standard for every model, small Inception >
     30k img/s, memorization < 60 s. Each is True / False, or None where this record cannot say."""
     out = {"ratio": all(r["ratio"] >= TARGETS["ratio"] for r in rec["rows"]) if rec["rows"] else None}
     inc = [r for r in rec["rows"] if r["model"] == "inception_small"]
@@ -252,80 +250,6 @@ def default_path(device=None, out=None) -> Path:
 
 
 # ----------------------------------------------------------------------------------------------
-# plan: every paper-scale run and its estimated GPU time
-
-DATA_SIZES = {"cifar10": (50_000, 10_000), "mnist": (60_000, 10_000), "gaussian": (50_000, 10_000),
-              "mnist5k": (4_000, 1_000), "digits": (1_297, 500)}
-
-
-def collect_specs(profile: str = "paper") -> tuple[list[dict], list[str]]:
-    """Every training run the book's experiments need at ``profile`` (``sweep.all_specs``), each once."""
-    from .sweep import all_specs
-
-    found, notes = all_specs(profile)
-    seen, out = set(), []
-    for f in found:
-        key = results.config_key("train", f["spec"])
-        if key not in seen:
-            seen.add(key)
-            out.append(f)
-    return out, notes
-
-
-def estimate_seconds(spec: dict, rates: dict) -> float:
-    """Upper bound on a run's time: ``epochs`` (its cap) x (one training epoch + one accuracy pass).
-
-    ``rates[model]`` holds ``images_per_s`` and ``eval_images_per_s`` (batch 128, 28x28x3, full width);
-    runs that stop at 100% training accuracy finish earlier. Other input sizes are scaled by pixels.
-    """
-    n_train, n_test = DATA_SIZES.get(spec["dataset"], (50_000, 10_000))
-    n_train, n_test = spec.get("n_train") or n_train, spec.get("n_test") or n_test
-    r = rates[spec["model"]]
-    per_epoch = n_train / r["images_per_s"] + (n_train + n_test) / r["eval_images_per_s"]
-    return spec["epochs"] * per_epoch
-
-
-def plan(profile: str = "paper", *, bench_file=None, device=None, steps: int = 20, log=print) -> dict:
-    """The list of runs with estimated time each and in total, on this device."""
-    device = devices.resolve(device)
-    specs, notes = collect_specs(profile)
-    path = Path(bench_file) if bench_file else default_path(device)
-    rates, source = {}, None
-    if path.exists():
-        rec = json.loads(path.read_text())
-        if not rec.get("quick"):
-            rates = {r["model"]: r["engine"] for r in rec["rows"]}
-            source = f"benchmark {path} ({rec['device']}, {rec['provenance']['date']})"
-    needed = sorted({s["spec"]["model"] for s in specs} - set(rates))
-    if needed:
-        log(f"measuring {', '.join(needed)} on {devices.name(device)} ({steps} steps each) ...")
-        for m in needed:
-            rates[m] = engine_throughput(m, device=device, steps=steps)
-        source = (source + " + " if source else "") + f"a {steps}-step measurement now on {devices.name(device)}"
-    rows = [dict(s, seconds=estimate_seconds(s["spec"], rates)) for s in specs]
-    where = rec["device"] if rates and not needed and path.exists() else devices.name(device)
-    return {"profile": profile, "device": where, "source": source, "runs": rows,
-            "total_seconds": sum(r["seconds"] for r in rows), "notes": notes}
-
-
-def _hms(s: float) -> str:
-    return f"{s / 3600:.1f} h" if s >= 3600 else f"{s / 60:.1f} min" if s >= 60 else f"{s:.0f} s"
-
-
-def print_plan(p: dict) -> None:
-    print(f"{len(p['runs'])} training runs for profile {p['profile']} on {p['device']}")
-    print(f"estimates: epoch cap x (train epoch + accuracy pass); rates from {p['source']}")
-    for r in p["runs"]:
-        s = r["spec"]
-        what = (f"{s['model']} {s['dataset']} {s['condition']}" + (f" p={s['p']}" if s["p"] is not None else "")
-                + (" +crop" if s["augment"] else "") + (" +wd" if s["weight_decay"] else ""))
-        print(f"  {r['experiment']:8s} {what:48s} <= {s['epochs']:4d} epochs  {_hms(r['seconds']):>9s}")
-    print(f"total: at most {_hms(p['total_seconds'])}")
-    for n in p["notes"]:
-        print(f"  note: {n}")
-
-
-# ----------------------------------------------------------------------------------------------
 # CLI
 
 
@@ -341,11 +265,6 @@ def add_cli(sub) -> None:
     b.add_argument("--json", action="store_true", help="print the record as one JSON object")
     b.add_argument("--out", default=None, help="JSON file (default <results>/bench-<device>.json)")
     b.set_defaults(handler=_bench_cli)
-    p = sub.add_parser("plan", help="every paper-scale run the book needs, with estimated GPU time")
-    p.add_argument("--profile", default="paper", choices=["quick", "paper"])
-    p.add_argument("--bench", default=None, help="benchmark JSON to take rates from (default: this device's)")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=_plan_cli)
 
 
 def _bench_cli(args) -> int:
@@ -362,23 +281,6 @@ def _bench_cli(args) -> int:
         print(json.dumps(results.to_jsonable(rec)))
     else:
         print(table(rec))
-        print("targets (issue 7, meant for an H100):", json.dumps(rec["targets"]))
+        print("targets (meant for an H100):", json.dumps(rec["targets"]))
         print(f"written to {path}")
     return 0
-
-
-def _plan_cli(args) -> int:
-    p = plan(args.profile, bench_file=args.bench, log=(lambda *a: None) if args.json else print)
-    if args.json:
-        print(json.dumps(results.to_jsonable(p)))
-    else:
-        print_plan(p)
-    return 0 if math.isfinite(p["total_seconds"]) else 1
-
-
-if __name__ == "__main__":  # pragma: no cover
-    import sys
-
-    from .__main__ import main
-
-    sys.exit(main(["bench", *sys.argv[1:]]))

@@ -12,7 +12,10 @@ and then stays fixed for every epoch, as in the paper.
     random_pixels    an independent random permutation of pixel positions for each image.
     gaussian         every image replaced by Gaussian noise with the training set's per-channel mean and std.
 
-A pixel is a spatial position: its channels move together. Test labels stay clean unless
+A pixel is a spatial position: its channels move together. When the dataset has a ``crop`` (the paper's
+28x28 centre crop of CIFAR's 32x32), the pixel conditions permute the positions *inside the centre crop*
+and leave the border alone, so the network sees a permutation of exactly the pixels it would otherwise see
+(with random-crop augmentation a shifted window also sees a few border pixels). Test labels stay clean unless
 ``corrupt_test=True`` (the authors' demo corrupts them too; we keep the test set a measurement of how
 well the true function was learned). Pixel conditions change test images as well, since otherwise the
 test set would measure something else entirely.
@@ -57,18 +60,38 @@ def apply(data: Dataset, condition: str, *, p: float | None = None, seed: int = 
             out.y_test = _corrupt_labels(data.y_test, p, data.num_classes, g)
         meta["fraction_changed"] = float((out.y_train != data.y_train).float().mean())
     elif condition == "shuffled_pixels":
-        n_pix = data.x_train.shape[-2] * data.x_train.shape[-1]
+        win = _window(data)
+        n_pix = win[1] * win[1]
         perm = torch.randperm(n_pix, generator=g).to(data.device)
-        out.x_train, out.x_test = _permute_pixels(data.x_train, perm), _permute_pixels(data.x_test, perm)
+        out.x_train = _in_window(data.x_train, win, lambda x: _permute_pixels(x, perm))
+        out.x_test = _in_window(data.x_test, win, lambda x: _permute_pixels(x, perm))
     elif condition == "random_pixels":
-        out.x_train = _permute_pixels(data.x_train, _perms(len(data.x_train), data.x_train, g))
-        out.x_test = _permute_pixels(data.x_test, _perms(len(data.x_test), data.x_test, g))
+        win = _window(data)
+        out.x_train = _in_window(data.x_train, win, lambda x: _permute_pixels(x, _perms(len(x), x, g)))
+        out.x_test = _in_window(data.x_test, win, lambda x: _permute_pixels(x, _perms(len(x), x, g)))
     elif condition == "gaussian":
         # per-channel statistics of the training images, as "matching mean and variance" asks
         mean = data.x_train.mean(dim=(0, 2, 3), keepdim=True).cpu()
         std = data.x_train.std(dim=(0, 2, 3), keepdim=True).cpu()
         out.x_train = (torch.randn(data.x_train.shape, generator=g) * std + mean).to(data.device)
         out.x_test = (torch.randn(data.x_test.shape, generator=g) * std + mean).to(data.device)
+    return out
+
+
+def _window(data: Dataset) -> tuple[int, int]:
+    """(offset, side) of the centre crop the network sees; the whole image without a crop."""
+    h = data.x_train.shape[-1]
+    side = data.crop or h
+    return (h - side) // 2, side
+
+
+def _in_window(x: torch.Tensor, win: tuple[int, int], fn) -> torch.Tensor:
+    """``x`` with ``fn`` applied to its centre window only (the border is copied unchanged)."""
+    top, side = win
+    if side == x.shape[-1]:
+        return fn(x)
+    out = x.clone()
+    out[..., top:top + side, top:top + side] = fn(x[..., top:top + side, top:top + side].contiguous())
     return out
 
 

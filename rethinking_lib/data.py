@@ -14,7 +14,7 @@ Datasets
                      std and uniformly random labels: nothing to learn, everything to memorize.
     folder           any ImageFolder-style tree (``root/<split>/<class>/*.jpg``), resized and held in memory.
 
-Preprocessing (PAPER.md section 1): pixels / 255, centre crop to 28x28 (random crop when augmenting),
+Preprocessing (the paper's Appendix A): pixels / 255, centre crop to 28x28 (random crop when augmenting),
 then per-image whitening ``(x - mean) / max(std, 1/sqrt(N))`` as TensorFlow's
 ``per_image_standardization`` does.
 """
@@ -182,6 +182,24 @@ def preprocess(x: torch.Tensor, crop: int | None, *, augment: bool = False,
     else:
         x = center_crop(x, crop)
     return whiten(x)
+
+
+def shuffled_batches(x: torch.Tensor, y: torch.Tensor, batch_size: int, *, generator: torch.Generator | None = None,
+                     transform=None, memory_format=torch.contiguous_format, max_batches: int | None = None):
+    """One epoch of mini-batches of device tensors: the training loop's (and the benchmark's) input pipeline.
+
+    One random permutation, one gather of the whole epoch (then ``transform``, e.g. a random crop, applied to
+    the whole epoch at once), then each batch is a slice: no per-sample Python and no host sync. The last
+    batch is the ragged remainder (no example is dropped). ``max_batches`` stops early (benchmarks).
+    """
+    perm = torch.randperm(len(y), device=y.device, generator=generator)
+    xe = x[perm]
+    if transform is not None:
+        xe = transform(xe)
+    xe, ye = xe.contiguous(memory_format=memory_format), y[perm]
+    n_batches = math.ceil(len(y) / batch_size)
+    for i in range(n_batches if max_batches is None else min(n_batches, max_batches)):
+        yield xe[i * batch_size:(i + 1) * batch_size], ye[i * batch_size:(i + 1) * batch_size]
 
 
 # ----------------------------------------------------------------------------------------------

@@ -11,6 +11,11 @@ At 28x28x3 input and ``width=1``::
 
 ``in_channels``, ``image_size`` and ``width`` (a channel / unit multiplier) let the quick profile run
 the same code on 1x24x24 digits on a CPU. Figure 3 of the paper draws the Inception modules.
+
+Initialization and batch norm follow TensorFlow's defaults of the paper's time (the paper is silent; see the
+book's appendix "The paper's setup and our choices"): Glorot-uniform weights (limit sqrt(6 / (fan_in +
+fan_out))) and zero biases for every convolution and linear layer, batch-norm epsilon 1e-3 and a moving-average
+decay of 0.999 (TF-slim's ``batch_norm``). ``bn_decay`` lets a short run use a faster average.
 """
 
 from __future__ import annotations
@@ -21,6 +26,10 @@ from torch import nn
 from . import paper
 
 PAPER_PARAM_COUNTS = paper.PARAM_COUNTS  # Table 1
+INIT = "glorot_uniform"  # weights; biases zero (TensorFlow's layer defaults)
+INITS = ("glorot_uniform", "he_normal")
+BN_EPSILON = 1e-3        # TF-slim batch_norm
+BN_DECAY = 0.999         # TF-slim batch_norm: moving = decay * moving + (1 - decay) * batch
 NAMES = tuple(PAPER_PARAM_COUNTS)
 LABELS = {
     "inception_small": "Inception (small)",
@@ -32,8 +41,8 @@ LABELS = {
 
 
 def build(name: str, *, in_channels: int = 3, image_size: int = 28, num_classes: int = 10,
-          width: float = 1.0) -> nn.Module:
-    """Build model ``name`` for ``in_channels`` x ``image_size`` x ``image_size`` inputs."""
+          width: float = 1.0, bn_decay: float = BN_DECAY, init: str = INIT) -> nn.Module:
+    """Build model ``name`` for ``in_channels`` x ``image_size`` x ``image_size`` inputs (TensorFlow's init)."""
     if name not in PAPER_PARAM_COUNTS:
         raise ValueError(f"unknown model {name!r}: choose one of {', '.join(NAMES)}")
     for arg, v in (("in_channels", in_channels), ("image_size", image_size), ("num_classes", num_classes)):
@@ -41,12 +50,37 @@ def build(name: str, *, in_channels: int = 3, image_size: int = 28, num_classes:
             raise ValueError(f"{arg}={v!r} must be a positive integer")
     if not width > 0:
         raise ValueError(f"width={width!r} must be positive (1.0 is the paper's size)")
+    if init not in INITS:
+        raise ValueError(f"init={init!r} is unknown: choose one of {', '.join(INITS)}")
+    if not 0 <= bn_decay < 1:
+        raise ValueError(f"bn_decay={bn_decay!r} must be in [0, 1) (TensorFlow's default is {BN_DECAY})")
     if name.startswith("inception"):
-        return SmallInception(in_channels, num_classes, width, batch_norm=not name.endswith("nobn"))
-    if name == "alexnet_small":
-        return SmallAlexNet(in_channels, image_size, num_classes, width)
-    depth = int(name[4])
-    return MLP(in_channels * image_size * image_size, num_classes, depth, _w(512, width))
+        model = SmallInception(in_channels, num_classes, width, batch_norm=not name.endswith("nobn"))
+    elif name == "alexnet_small":
+        model = SmallAlexNet(in_channels, image_size, num_classes, width)
+    else:
+        model = MLP(in_channels * image_size * image_size, num_classes, int(name[4]), _w(512, width))
+    tf_init(model, bn_decay, init)
+    return model
+
+
+def tf_init(model: nn.Module, bn_decay: float = BN_DECAY, init: str = INIT) -> nn.Module:
+    """TensorFlow's defaults: Glorot-uniform weights, zero biases, BN epsilon 1e-3 and decay ``bn_decay``.
+
+    ``init="he_normal"`` (variance 2 / fan_in) is the fallback for a plain deep ReLU net that does not train
+    from Glorot's init. PyTorch's ``momentum`` is TensorFlow's ``1 - decay``. Uses the global torch RNG.
+    """
+    for m in model.modules():
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            if init == "he_normal":
+                nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
+            else:
+                nn.init.xavier_uniform_(m.weight)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.BatchNorm2d):
+            m.eps, m.momentum = BN_EPSILON, 1.0 - bn_decay
+    return model
 
 
 def count_params(model: nn.Module) -> int:
@@ -127,15 +161,6 @@ class SmallInception(nn.Module):
             c = m.out_channels
         self.features = nn.Sequential(*layers)
         self.classifier = nn.Linear(c, num_classes)
-        if not batch_norm:
-            # Without BN the signal's scale is the init's job. PyTorch's default conv init (variance 1/(3 fan_in))
-            # shrinks it ~2.5x per layer, so after 21 convs the logits hardly depend on the input and SGD never
-            # leaves chance. He-normal weights (variance 2/fan_in) and zero biases keep the scale, as the
-            # paper's TensorFlow setup did; the BN variant is scale-free and keeps the default.
-            for m in self.modules():
-                if isinstance(m, nn.Conv2d):
-                    nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
-                    nn.init.zeros_(m.bias)
 
     def forward(self, x):
         return self.classifier(self.features(x).mean(dim=(2, 3)))

@@ -11,36 +11,108 @@ test, dispatched by a sweep to other processes, GPUs or a cluster, and resumed f
 
 from __future__ import annotations
 
+import copy
+import math
 import os
+from dataclasses import asdict
 
-from . import results
+from . import paper, results
+
+# Training defaults live in ``train.TrainConfig`` (one place); a spec adds what the run is trained on.
+_TRAIN_KEYS = ("lr", "momentum", "lr_decay", "weight_decay", "batch_size", "epochs", "stop_at_100", "augment",
+               "precision", "channels_last", "compile", "cuda_graph")
+
+
+def _train_defaults() -> dict:
+    from .train import TrainConfig
+
+    d = asdict(TrainConfig())
+    return {k: d[k] for k in _TRAIN_KEYS}
+
 
 DEFAULTS = {
-    "model": "mlp_1x512", "width": 1.0,
+    "model": "mlp_1x512", "width": 1.0, "init": "glorot_uniform", "bn_decay": 0.999,
     "dataset": "mnist5k", "root": None, "n_train": None, "n_test": None, "crop": "paper", "data_seed": 0,
     "condition": "true_labels", "p": None, "corruption_seed": 0, "corrupt_test": False,
-    "lr": 0.01, "momentum": 0.9, "lr_decay": 0.95, "weight_decay": 0.0, "batch_size": 128,
-    "epochs": 100, "stop_at_100": True, "augment": False, "precision": "auto", "channels_last": "auto",
-    "compile": "auto", "cuda_graph": "auto", "seed": 0, "device": "auto", "keep_step_loss": True,
+    **_train_defaults(), "seed": 0, "device": "auto", "keep_step_loss": True,
 }
+# (train, test) sizes of each dataset without a subset: what a spec's epochs mean in steps.
+DATA_SIZES = {"cifar10": (50_000, 10_000), "mnist": (60_000, 10_000), "gaussian": (50_000, 10_000),
+              "mnist5k": (4_000, 1_000), "digits": (1_297, 500)}
+IMAGE_SIDES = {"cifar10": (3, 32), "mnist": (1, 28), "gaussian": (3, 32), "mnist5k": (1, 28), "digits": (1, 8)}
 
 
 def spec(**kw) -> dict:
-    """A full run spec: ``DEFAULTS`` updated with ``kw`` (unknown keys are an error)."""
+    """A full run spec: ``DEFAULTS`` updated with ``kw`` (unknown keys are an error).
+
+    ``lr_decay="paper"`` is resolved here to the per-epoch factor that gives the paper's decay per step
+    (0.95 per 391 steps) at this run's training-set size and batch size (``paper_lr_decay``).
+    """
     unknown = set(kw) - set(DEFAULTS)
     if unknown:
         raise ValueError(f"unknown run setting(s) {', '.join(sorted(unknown))}; known: {', '.join(DEFAULTS)}")
-    return {**DEFAULTS, **kw}
+    s = {**DEFAULTS, **kw}
+    if s["lr_decay"] == "paper":
+        n = train_size(s)
+        s["lr_decay"] = paper_lr_decay(n, s["batch_size"]) if n else paper.LR_DECAY_PER_EPOCH
+    return s
 
 
-def paper_lr_decay(n_train: int, batch_size: int = 128, paper_steps_per_epoch: int = 391) -> float:
+def train_size(s: dict) -> int | None:
+    """The number of training examples of spec ``s`` (None when only loading the data could tell)."""
+    full = DATA_SIZES.get(s["dataset"], (None, None))[0]
+    if s["dataset"] == "gaussian":
+        return s["n_train"] or full
+    return min(s["n_train"], full) if (s["n_train"] and full) else (s["n_train"] or full)
+
+
+def steps_per_epoch(s: dict) -> int | None:
+    n = train_size(s)
+    return math.ceil(n / s["batch_size"]) if n else None
+
+
+def paper_lr_decay(n_train: int, batch_size: int = paper.BATCH_SIZE,
+                   paper_steps_per_epoch: int = paper.STEPS_PER_EPOCH) -> float:
     """The per-epoch decay that matches the paper's 0.95 per CIFAR-10 epoch (391 steps) step for step.
 
-    Quick-profile epochs are far shorter than CIFAR-10's, so 0.95 per epoch would shrink the learning rate
-    ~10x faster per step than in the paper; ``0.95 ** (steps / 391)`` keeps the same decay per step.
+    An epoch on a subset is shorter than CIFAR-10's, so 0.95 per epoch would shrink the learning rate faster
+    per step than in the paper; ``0.95 ** (steps / 391)`` keeps the same decay per step.
     """
     steps = -(-n_train // batch_size)
-    return 0.95 ** (steps / paper_steps_per_epoch)
+    return paper.LR_DECAY_PER_EPOCH ** (steps / paper_steps_per_epoch)
+
+
+def describe(s: dict) -> str:
+    """One short line naming a run (progress bars, sweep logs, plans): model, data, condition, regularizers."""
+    return (f"{s['model']} {s['dataset']} {s['condition']}" + (f" p={s['p']}" if s.get("p") is not None else "")
+            + (" +crop" if s.get("augment") else "") + (" +wd" if s.get("weight_decay") else ""))
+
+
+def key(s: dict) -> str:
+    """The results-store key of run ``s``."""
+    return results.config_key("train", spec(**s))
+
+
+def unique(specs: list[dict]) -> list[dict]:
+    """Specs without repeats (Figure 1a's runs are also Figure 1b's and Table 1's), first occurrence kept."""
+    seen, out = set(), []
+    for s in specs:
+        k = key(s)
+        if k not in seen:
+            seen.add(k)
+            out.append(s)
+    return out
+
+
+def stored(s: dict, out=None) -> bool:
+    return results.run_path("train", spec(**s), out).exists()
+
+
+def seeded(cfg: dict, seed: int) -> dict:
+    """``cfg`` with the experiment seed applied to every run (model init, batch order, corruption draw)."""
+    cfg = copy.deepcopy(cfg)
+    cfg["run"] = {**cfg.get("run", {}), "seed": seed, "corruption_seed": seed}
+    return cfg
 
 
 def train_spec(s: dict, *, progress: bool | None = None, checkpoint: str | os.PathLike | None = None) -> dict:
@@ -55,14 +127,9 @@ def train_spec(s: dict, *, progress: bool | None = None, checkpoint: str | os.Pa
     ds = corrupt.apply(ds, s["condition"], p=s["p"], seed=s["corruption_seed"], corrupt_test=s["corrupt_test"])
     torch.manual_seed(s["seed"])
     model = models.build(s["model"], in_channels=ds.in_channels, image_size=ds.image_size,
-                         num_classes=ds.num_classes, width=s["width"])
-    cfg = train.TrainConfig(lr=s["lr"], momentum=s["momentum"], lr_decay=s["lr_decay"],
-                            weight_decay=s["weight_decay"], batch_size=s["batch_size"], epochs=s["epochs"],
-                            stop_at_100=s["stop_at_100"], augment=s["augment"], precision=s["precision"],
-                            channels_last=s["channels_last"], compile=s["compile"], cuda_graph=s["cuda_graph"],
-                            seed=s["seed"])
-    desc = f"{s['model']} {s['condition']}" + (f" p={s['p']}" if s["p"] is not None else "")
-    hist = train.fit(model, ds, cfg, checkpoint=checkpoint, progress=progress, desc=desc)
+                         num_classes=ds.num_classes, width=s["width"], bn_decay=s["bn_decay"], init=s["init"])
+    cfg = train.TrainConfig(**{k: s[k] for k in _TRAIN_KEYS}, seed=s["seed"])
+    hist = train.fit(model, ds, cfg, checkpoint=checkpoint, progress=progress, desc=describe(s))
     hist["n_params"] = models.count_params(model)
     hist["fraction_changed"] = ds.meta.get("fraction_changed")
     if not s["keep_step_loss"]:

@@ -20,7 +20,6 @@ Executors
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 import time
@@ -35,19 +34,13 @@ EXECUTORS = ("serial", "local", "submitit-local", "slurm")
 def experiment_specs(name: str, profile: str = "auto", *, seed: int = 0, **overrides) -> list[dict]:
     """The run specs of experiment ``name`` at ``profile``, exactly as its aggregation will look them up.
 
-    Uses the experiment module's ``<name>_specs(cfg)`` and its seeding (``_seeded``), so the stored runs
-    are the ones ``experiments.run(name, ...)`` later loads. An experiment without one has no runs to sweep.
+    The experiment declares them (``Experiment.specs``); one that does not is not a set of training runs.
     """
     exp = experiments.get(name)
-    module = importlib.import_module(exp.fn.__module__)
-    fn = getattr(module, f"{name}_specs", None)
-    if fn is None:
-        raise ValueError(f"experiment {name!r} is not a set of training runs (no {name}_specs in {module.__name__}); "
+    if exp.specs is None:
+        raise ValueError(f"experiment {name!r} is not a set of training runs (it declares no run specs); "
                          f"run it with: python -m rethinking_lib run {name}")
-    cfg = exp.config(profiles.resolve(profile), **overrides)
-    seeded = getattr(module, "_seeded", None)
-    cfg = seeded(cfg, seed) if seeded else cfg
-    return [runs.spec(**s) for s in fn(cfg)]
+    return exp.run_specs(profiles.resolve(profile), seed=seed, **overrides)
 
 
 def all_specs(profile: str = "auto", *, seed: int = 0, names=None) -> tuple[list[dict], list[str]]:
@@ -63,20 +56,12 @@ def all_specs(profile: str = "auto", *, seed: int = 0, names=None) -> tuple[list
     return found, notes
 
 
-def unique(specs: list[dict]) -> list[dict]:
-    """Specs without repeats (Figure 1a's runs are also Figure 1b's and Table 1's)."""
-    seen, out = set(), []
-    for s in specs:
-        key = results.config_key("train", s)
-        if key not in seen:
-            seen.add(key)
-            out.append(s)
-    return out
+unique = runs.unique  # Figure 1a's runs are also Figure 1b's and Table 1's: one definition, in runs
 
 
 def pending(specs: list[dict], out=None) -> list[dict]:
     """The specs the store does not have yet."""
-    return [s for s in unique(specs) if not results.run_path("train", s, out).exists()]
+    return [s for s in unique(specs) if not runs.stored(s, out)]
 
 
 def run(specs: list[dict], *, executor: str = "serial", out=None, workers: int | None = None, per_gpu: int = 2,
@@ -123,11 +108,7 @@ def _guarded(s: dict, out: str, progress) -> list[str]:
         run_spec(s, out, progress)
         return []
     except Exception as e:  # one failed run must not sink the sweep; it is reported and can be rerun
-        return [f"{_describe(s)}: {type(e).__name__}: {e}"]
-
-
-def _describe(s: dict) -> str:
-    return f"{s['model']} {s['dataset']} {s['condition']}" + (f" p={s['p']}" if s["p"] is not None else "")
+        return [f"{runs.describe(s)}: {type(e).__name__}: {e}"]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -207,7 +188,7 @@ def _run_submitit(todo: list[dict], out: str, cluster: str, folder, params: dict
         try:
             j.result()
         except Exception as e:  # noqa: BLE001 - report every failed job, keep waiting for the others
-            errors.append(f"{_describe(s)} (job {j.job_id}): {str(e).strip().splitlines()[-1][:300]}")
+            errors.append(f"{runs.describe(s)} (job {j.job_id}): {str(e).strip().splitlines()[-1][:300]}")
     return errors
 
 
@@ -219,7 +200,7 @@ def add_cli(sub) -> None:
     p = sub.add_parser("sweep", help="run an experiment's training runs as independent jobs (processes, GPUs, Slurm)")
     p.add_argument("experiments", nargs="+", metavar="EXPERIMENT",
                    help="experiments with training runs (fig1a, fig1bc, table1, fig2, ...) or 'all'")
-    p.add_argument("--profile", default="auto", choices=["quick", "paper", "auto"])
+    p.add_argument("--profile", default="auto", choices=list(profiles.PROFILES))
     p.add_argument("--executor", default="serial", choices=EXECUTORS)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=None, help="results folder (default $RETHINKING_RESULTS or ./results)")
@@ -240,8 +221,8 @@ def _cli(args) -> int:
         if v is not None and v < 1:
             raise ValueError(f"{flag}={v} must be a positive integer")
     profile = profiles.resolve(args.profile)
-    if profile == "paper" and not profiles.has_cuda() and args.executor != "slurm":
-        warnings.warn("profile 'paper' without a CUDA GPU: these runs will take many hours on the CPU "
+    if profile in ("gpu", "paper") and not profiles.has_cuda() and args.executor != "slurm":
+        warnings.warn(f"profile {profile!r} without a CUDA GPU: these runs will take many hours on the CPU "
                       "(use a GPU runtime, --executor slurm, or --profile quick)", stacklevel=1)
     found, notes = all_specs(profile, seed=args.seed, names=names)
     if args.experiments != ["all"] and notes:
@@ -249,8 +230,7 @@ def _cli(args) -> int:
     specs = [f["spec"] for f in found]
     if args.dry_run:
         for s in unique(specs):
-            stored = results.run_path("train", s, args.out).exists()
-            print(f"{'stored ' if stored else 'to run '} {_describe(s)} (epochs <= {s['epochs']})")
+            print(f"{'stored ' if runs.stored(s, args.out) else 'to run '} {runs.describe(s)} ({s['epochs']} epochs)")
         print(f"{len(pending(specs, args.out))} of {len(unique(specs))} runs to do")
         return 0
     slurm = {k: v for k, v in (("slurm_partition", args.partition), ("timeout_min", args.timeout_min)) if v is not None}

@@ -9,8 +9,9 @@ Why it is fast (the paper's nets are small, so at batch 128 a GPU mostly waits o
   example is dropped, so a graph run sees exactly the batches an eager run sees);
 - per-step losses go into a device buffer that is read once per epoch (no ``.item()`` host sync in the
   step); the whole-train-set accuracy pass runs in large no-grad batches under the same autocast;
-- mixed precision on CUDA is bf16 where the GPU supports it and fp16 with a gradient scaler otherwise
-  (e.g. a Colab T4; fp16 runs eager because the scaler's overflow check is a host sync); the CPU runs fp32;
+- precision is fp32 unless asked (the paper trained in fp32); ``precision="auto"`` is the speed option:
+  bf16 where the GPU supports it and fp16 with a gradient scaler otherwise (e.g. a Colab T4; fp16 runs
+  eager because the scaler's overflow check is a host sync); the CPU always runs fp32;
 - ``channels_last`` and ``torch.compile`` are options whose ``"auto"`` setting follows what
   ``gpu_checks/speed.py`` measured on an H100 (``CUDA_AUTO`` below), not what is usually assumed.
 The same code path runs on the CPU (there the step is simply called instead of replayed).
@@ -36,13 +37,16 @@ import torch
 from torch import nn
 
 from . import devices
-from .data import Dataset, center_crop, preprocess, whiten
+from .data import Dataset, center_crop, preprocess, shuffled_batches, whiten
 
 # What "auto" picks on a CUDA GPU, from gpu_checks/speed.py on an H100 (small Inception, batch 128, 2026-11-27):
 # eager fp32 13.4k img/s, eager bf16 + channels-last 9.3k, CUDA graph bf16 18.9-20.5k, graph bf16 + channels-last
 # 31.2k, and torch.compile + graph + bf16 + channels-last 56.2k but after ~25 s of compilation per process,
 # which a run recovers only after ~35 CIFAR-10 epochs: so compile stays opt-in (compile=True for long runs).
 CUDA_AUTO = {"channels_last": True, "compile": False, "cuda_graph": True}
+# On the CPU (2 cores, 1x24x24 digits, batch 128; benchmarks/bench_cpu.py): channels-last makes small AlexNet
+# ~1.75x and small Inception ~1.1x faster to train, so "auto" turns it on there too.
+CPU_AUTO = {"channels_last": True, "compile": False, "cuda_graph": False}
 SPEED_OPTIONS = tuple(CUDA_AUTO)
 
 
@@ -62,7 +66,7 @@ class TrainConfig:
     epochs: int = 100           # cap on epochs
     stop_at_100: bool = False   # stop at the first epoch with 100% training accuracy
     augment: bool = False       # random crop instead of centre crop
-    precision: str = "auto"     # auto | fp32 | bf16 | fp16
+    precision: str = "fp32"     # fp32 (the paper) | auto | bf16 | fp16: see resolve_precision
     channels_last: bool | str = "auto"
     compile: bool | str = "auto"      # torch.compile the model
     cuda_graph: bool | str = "auto"   # capture the train step as a CUDA graph and replay it
@@ -97,14 +101,28 @@ def resolve_precision(precision: str, device: torch.device) -> str:
     return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
 
 
+AMP_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def amp_dtype(precision: str) -> torch.dtype | None:
+    """The autocast dtype of a resolved precision (None: fp32, no autocast)."""
+    return AMP_DTYPES.get(precision)
+
+
+def grad_scaler(precision: str) -> torch.amp.GradScaler | None:
+    """fp16 needs a gradient scaler (its range is too small for raw gradients); bf16 and fp32 do not."""
+    return torch.amp.GradScaler("cuda") if precision == "fp16" else None
+
+
 def resolve_speed(cfg: TrainConfig, device: torch.device, precision: str) -> dict:
-    """The speed options actually used: ``"auto"`` -> ``CUDA_AUTO`` on CUDA, off elsewhere.
+    """The speed options actually used: ``"auto"`` -> ``CUDA_AUTO`` on CUDA, ``CPU_AUTO`` elsewhere.
 
     CUDA graphs need CUDA and a step without host syncs, so they are off on the CPU and with fp16 (the
     gradient scaler checks for overflow on the host); asking for them there is not an error.
     """
     cuda = torch.device(device).type == "cuda"
-    out = {k: (CUDA_AUTO[k] if cuda else False) if getattr(cfg, k) == "auto" else getattr(cfg, k) for k in SPEED_OPTIONS}
+    auto = CUDA_AUTO if cuda else CPU_AUTO
+    out = {k: auto[k] if getattr(cfg, k) == "auto" else getattr(cfg, k) for k in SPEED_OPTIONS}
     out["cuda_graph"] = bool(out["cuda_graph"] and cuda and precision != "fp16")
     return out
 
@@ -136,6 +154,10 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig = TrainConfig(), *, ch
     x_test_eval = whiten(center_crop(data.x_test, data.crop))
     random_crop = bool(cfg.augment and data.crop and data.crop < data.x_train.shape[-1])
     n = len(data.y_train)
+    if random_crop:  # one random crop per image, drawn for the whole epoch
+        x_src, transform = data.x_train, (lambda x: preprocess(x, data.crop, augment=True, generator=gen))
+    else:
+        x_src, transform = x_train_eval, None
     steps_per_epoch = math.ceil(n / cfg.batch_size)
 
     hist = {"step_loss": [], "epochs": [], "epochs_to_100": None, "steps_to_100": None,
@@ -164,15 +186,10 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig = TrainConfig(), *, ch
         for group in opt.param_groups:
             group["lr"].fill_(lr)
         model.train()
-        perm = torch.randperm(n, device=device, generator=gen)
-        # One gather per epoch; with augment, one random crop per image drawn for the whole epoch.
-        x_epoch = preprocess(data.x_train[perm], data.crop, augment=True, generator=gen) if random_crop else x_train_eval[perm]
-        x_epoch = x_epoch.contiguous(memory_format=memory_format)
-        y_epoch = data.y_train[perm]
-        for i in range(steps_per_epoch):
-            sl = slice(i * cfg.batch_size, (i + 1) * cfg.batch_size)
-            losses[i] = step(x_epoch[sl], y_epoch[sl])  # stays on the device: no host sync inside the step
-        del x_epoch
+        batches = shuffled_batches(x_src, data.y_train, cfg.batch_size, generator=gen, transform=transform,
+                                   memory_format=memory_format)
+        for i, (xb, yb) in enumerate(batches):
+            losses[i] = step(xb, yb)  # stays on the device: no host sync inside the step
         epoch_losses = losses.tolist()
         if not all(math.isfinite(v) for v in epoch_losses):
             bad = next(j for j, v in enumerate(epoch_losses) if not math.isfinite(v))
@@ -224,7 +241,7 @@ def setup(model: nn.Module, cfg: TrainConfig, device) -> Engine:
     device = torch.device(device)
     precision = resolve_precision(cfg.precision, device)
     speed = resolve_speed(cfg, device, precision)
-    amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
+    amp = amp_dtype(precision)
     memory_format = torch.channels_last if speed["channels_last"] else torch.contiguous_format
     model = model.to(device, memory_format=memory_format)
     if device.type == "cuda":
@@ -235,19 +252,19 @@ def setup(model: nn.Module, cfg: TrainConfig, device) -> Engine:
     opt = torch.optim.SGD([{"params": decay, "weight_decay": cfg.weight_decay},
                            {"params": no_decay, "weight_decay": 0.0}],
                           lr=torch.tensor(cfg.lr, device=device), momentum=cfg.momentum, fused=True)
-    scaler = torch.amp.GradScaler("cuda") if precision == "fp16" else None
-    plain = step = _train_step(model, opt, scaler, amp_dtype)
+    scaler = grad_scaler(precision)
+    plain = step = train_step(model, opt, scaler, amp)
     if speed["compile"]:
         # The epoch's ragged last batch takes the uncompiled step: the same computation, without a second
         # compilation for its shape.
-        compiled = _train_step(torch.compile(model), opt, scaler, amp_dtype)
+        compiled = train_step(torch.compile(model), opt, scaler, amp)
         step = lambda xb, yb: (compiled if len(yb) == cfg.batch_size else plain)(xb, yb)  # noqa: E731
     if speed["cuda_graph"]:
         step = _GraphedStep(step, model, opt)
-    return Engine(model, opt, scaler, step, precision, speed, amp_dtype, memory_format)
+    return Engine(model, opt, scaler, step, precision, speed, amp, memory_format)
 
 
-def _train_step(model: nn.Module, opt: torch.optim.Optimizer, scaler, amp_dtype):
+def train_step(model: nn.Module, opt: torch.optim.Optimizer, scaler, amp_dtype):
     """One SGD step on a batch; returns the loss as a device tensor (no host sync)."""
     device_type = next(model.parameters()).device.type
 
@@ -337,14 +354,6 @@ def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, amp_dtype=None,
         correct += (logits.argmax(1) == y[i:i + batch_size]).sum()
     model.train(was_training)
     return correct.item() / max(1, len(y))  # the one host sync of the pass
-
-
-def predict(model: nn.Module, data: Dataset, split: str = "test", batch_size: int = 2048) -> torch.Tensor:
-    """Predicted classes for ``split`` of ``data`` (centre crop + whitening, as in evaluation)."""
-    x = whiten(center_crop(getattr(data, f"x_{split}"), data.crop))
-    model.eval()
-    with torch.no_grad():
-        return torch.cat([model(x[i:i + batch_size]).argmax(1) for i in range(0, len(x), batch_size)])
 
 
 def _split_decay(model: nn.Module):

@@ -1,0 +1,219 @@
+"""Say the cost before paying it: per chapter, the runs it trains, which are stored, and the estimated time.
+
+``CHAPTERS`` is the one map from a chapter to the experiments it runs. ``chapter_plan(profile)`` lists, for
+each chapter, every training run its experiments declare (``Experiment.specs``; an experiment that declares
+none is one entry for its own record) with whether the results store has it and an estimate in seconds.
+
+Estimates come from a few measured steps on *this* device: each distinct (model, width, input shape,
+batch size, precision) is timed for 3 training steps and one evaluation pass, once per process, and a run
+costs ``epochs x (n_train / train rate + (n_train + n_test) / eval rate)``. A GPU profile (``gpu``,
+``paper``) asked on a CPU cannot be measured here: the estimate then comes from ``CALIBRATION``, which says
+where its figures come from, and the plan says so.
+
+    python -m rethinking_lib plan --profile gpu [--json] [--out DIR]
+    >>> from rethinking_lib import plan
+    >>> plan.show("quick", "04_randomization_tests")     # the chapter's own plan, as markdown
+"""
+
+from __future__ import annotations
+
+import time
+
+from . import experiments, profiles, results, runs
+
+CHAPTERS = {
+    "01_pac_learning": ["pac"],
+    "02_rademacher": ["rademacher"],
+    "03_stability": ["stability"],
+    "04_randomization_tests": ["fig1a", "fig1bc"],
+    "05_regularization": ["table1", "fig2", "table2"],
+    "06_expressivity": ["theorem1"],
+    "07_implicit_regularization": ["kernel", "minnorm"],
+}
+
+# Training images/s at batch 128 on 28x28x3 crops, full width, when the target GPU is not this machine.
+# "h100": measured by the benchmark (python -m rethinking_lib bench) on an H100, bf16, CUDA graph,
+# channels-last, 2026-11-27 (the book's page "Reproducing at paper scale"). "t4": NOT measured: the H100
+# figures divided by 8 (a T4 has ~1/15 of an H100's fp16 tensor throughput; these small nets are launch-
+# bound, and fp16 steps run eagerly there), so treat it as a rough guide. Evaluation is taken as 3x faster.
+H100_RATES = {"inception_small": 31_119, "inception_small_nobn": 51_700, "alexnet_small": 117_230,
+              "mlp_1x512": 1_181_874, "mlp_3x512": 730_818}
+CALIBRATION = {
+    "paper": {"device": "an H100 (benchmark, 2026-11-27)", "rates": H100_RATES},
+    "gpu": {"device": "a T4 (assumed: H100 benchmark / 8, not measured)",
+            "rates": {m: r / 8 for m, r in H100_RATES.items()}},
+}
+EVAL_SPEEDUP = 3.0
+_RATES: dict[tuple, tuple[float, float]] = {}  # measured (train, eval) images/s, per process
+
+
+def input_shape(s: dict) -> tuple[int, int]:
+    """(channels, side) of what the model of run ``s`` sees (after the crop)."""
+    c, side = runs.IMAGE_SIDES.get(s["dataset"], (3, 32))
+    crop = s["crop"]
+    if crop == "paper":
+        crop = {32: 28, 28: 24}.get(side, side) if s["dataset"] != "folder" else round(side * 7 / 8)
+    return c, crop or side
+
+
+def measured_rates(s: dict, device=None, steps: int = 3) -> tuple[float, float]:
+    """(train, eval) images/s of run ``s``'s model on ``device``, from ``steps`` timed steps (cached)."""
+    import torch
+
+    from . import devices, models, train
+
+    device = devices.resolve(device or s.get("device", "auto"))
+    c, side = input_shape(s)
+    prec = train.resolve_precision(s["precision"], device)
+    key = (s["model"], s["width"], c, side, s["batch_size"], prec, str(device))
+    if key not in _RATES:
+        torch.manual_seed(0)
+        model = models.build(s["model"], in_channels=c, image_size=side, width=s["width"])
+        eng = train.setup(model, train.TrainConfig(lr=0.01, batch_size=s["batch_size"], precision=prec), device)
+        x = torch.randn(s["batch_size"], c, side, side, device=device).contiguous(memory_format=eng.memory_format)
+        y = torch.randint(0, 10, (s["batch_size"],), device=device)
+        eng.step(x, y)  # warm-up (allocations, autotuning, capture)
+        devices.sync(device)
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            eng.step(x, y)
+        devices.sync(device)
+        train_rate = steps * len(y) / (time.perf_counter() - t0)
+        xe = x.repeat(4, 1, 1, 1)
+        t0 = time.perf_counter()
+        train.accuracy(eng.model, xe, y.repeat(4), eng.amp_dtype, memory_format=eng.memory_format)
+        eval_rate = len(xe) / (time.perf_counter() - t0)
+        _RATES[key] = (train_rate, eval_rate)
+    return _RATES[key]
+
+
+def calibrated_rates(s: dict, profile: str) -> tuple[float, float]:
+    """(train, eval) images/s from ``CALIBRATION[profile]``, scaled by pixels and width from 28x28x3, width 1."""
+    c, side = input_shape(s)
+    r = CALIBRATION[profile]["rates"][s["model"]] * (3 * 28 * 28) / (c * side * side) / max(s["width"], 1e-3)
+    return r, r * EVAL_SPEEDUP
+
+
+def estimate_seconds(s: dict, rates: tuple[float, float]) -> float:
+    """``epochs x (one training epoch + one accuracy pass over train and test)`` at ``rates``."""
+    n_train = runs.train_size(s) or 50_000
+    n_test = s["n_test"] or runs.DATA_SIZES.get(s["dataset"], (0, 10_000))[1]
+    train_rate, eval_rate = rates
+    return s["epochs"] * (n_train / train_rate + (n_train + n_test) / eval_rate)
+
+
+def where(profile: str) -> dict:
+    """How estimates for ``profile`` are made here: measured on this device, or from the calibration."""
+    from . import devices
+
+    p = profiles.resolve(profile)
+    if p in CALIBRATION and not profiles.has_cuda():
+        return {"measured": False, "device": CALIBRATION[p]["device"],
+                "note": f"estimates need the target device (a GPU); this is a {devices.name()}: shown are "
+                        f"estimates for {CALIBRATION[p]['device']} (plan.CALIBRATION)"}
+    return {"measured": True, "device": devices.name(), "note": f"estimated from 3 measured steps per model "
+                                                                 f"on this device ({devices.name()})"}
+
+
+def _stored_record(name: str, exp, p: str, out) -> bool:
+    cfg = dict(exp.config(p), profile=p, seed=0)
+    status = getattr(results, "status", None)
+    if status is not None:
+        return status(name, cfg, out) == "current"
+    return results.run_path(name, cfg, out).exists()
+
+
+def _stored_run(s: dict, out) -> bool:
+    status = getattr(results, "status", None)
+    if status is not None:
+        return status("train", s, out) == "current"
+    return runs.stored(s, out)
+
+
+def chapter_plan(profile: str, *, out=None, chapters=None) -> list[dict]:
+    """One dict per chapter: ``{"chapter", "experiments", "runs": [{"experiment", "desc", "stored", "est_s"}],
+    "est_s_total", "missing"}``. ``est_s`` is None where nothing can be estimated; stored runs cost 0."""
+    p = profiles.resolve(profile)
+    how = where(p)
+    plans = []
+    for chapter in chapters or CHAPTERS:
+        if chapter not in CHAPTERS:
+            raise ValueError(f"unknown chapter {chapter!r}: choose one of {', '.join(CHAPTERS)}")
+        rows, seen = [], set()
+        for name in CHAPTERS[chapter]:
+            exp = experiments.get(name)
+            specs = exp.run_specs(p) if exp.specs is not None else []
+            if not specs:
+                rows.append({"experiment": name, "desc": f"{name} (its own computation)",
+                             "stored": _stored_record(name, exp, p, out), "est_s": None})
+                continue
+            for s in specs:
+                k = runs.key(s)
+                if k in seen:
+                    continue
+                seen.add(k)
+                stored = _stored_run(s, out)
+                if stored:
+                    est = 0.0
+                else:
+                    rates = measured_rates(s) if how["measured"] else calibrated_rates(s, p)
+                    est = estimate_seconds(s, rates)
+                rows.append({"experiment": name, "desc": f"{runs.describe(s)}, {s['epochs']} epochs",
+                             "stored": stored, "est_s": est})
+        known = [r["est_s"] for r in rows if r["est_s"] is not None]
+        plans.append({"chapter": chapter, "experiments": list(CHAPTERS[chapter]), "profile": p, "runs": rows,
+                      "est_s_total": sum(known) if known else None,
+                      "missing": sum(not r["stored"] for r in rows), "estimated_on": how})
+    return plans
+
+
+def minutes(s: float | None) -> str:
+    if s is None:
+        return "not estimated"
+    return f"{s / 60:.1f} min" if s >= 60 else f"{s:.0f} s"
+
+
+def summary_markdown(cp: dict) -> str:
+    """A chapter's plan as a few lines of markdown (the top of a chapter, before any training)."""
+    todo = [r for r in cp["runs"] if not r["stored"]]
+    head = (f"**Plan ({cp['profile']} profile):** {len(cp['runs'])} runs, {len(cp['runs']) - len(todo)} already in "
+            f"the results store, {len(todo)} to compute; estimated time {minutes(cp['est_s_total'])} "
+            f"({cp['estimated_on']['note']}).")
+    if not todo:
+        return head
+    lines = [f"- {r['desc']}: {minutes(r['est_s'])}" for r in todo[:12]]
+    if len(todo) > 12:
+        lines.append(f"- ... and {len(todo) - 12} more")
+    return head + "\n\n" + "\n".join(lines)
+
+
+def show(profile: str, chapter: str, *, out=None) -> dict:
+    """Display ``chapter``'s plan in a notebook (markdown); returns it."""
+    from . import notebook
+
+    (cp,) = chapter_plan(profile, out=out, chapters=[chapter])
+    notebook.markdown(summary_markdown(cp))
+    return cp
+
+
+def add_cli(sub) -> None:
+    p = sub.add_parser("plan", help="per chapter: the runs, which are stored, and the estimated time here")
+    p.add_argument("--profile", default="auto", choices=list(profiles.PROFILES))
+    p.add_argument("--json", action="store_true", help="print one JSON list (one object per chapter)")
+    p.add_argument("--out", default=None, help="results folder (default $RETHINKING_RESULTS or ./results)")
+    p.set_defaults(handler=_cli)
+
+
+def _cli(args) -> int:
+    import json
+
+    plans = chapter_plan(args.profile, out=args.out)
+    if args.json:
+        print(json.dumps(results.to_jsonable(plans)))
+        return 0
+    print(plans[0]["estimated_on"]["note"] if plans else "")
+    for cp in plans:
+        print(f"{cp['chapter']}: {len(cp['runs'])} runs, {cp['missing']} to compute, {minutes(cp['est_s_total'])}")
+        for r in cp["runs"]:
+            print(f"  {'stored ' if r['stored'] else 'to run '} {r['experiment']:10s} {r['desc']:60s} {minutes(r['est_s'])}")
+    return 0
