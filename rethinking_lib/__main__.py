@@ -45,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--seed", type=int, default=0)
     c.add_argument("--json", action="store_true", help="print one JSON object")
     c.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="as for run")
+    sub.add_parser("appendix", help="print the appendix page 'The paper's setup and our choices' (markdown)")
     _extra_commands(sub)
     args = ap.parse_args(argv)
 
@@ -53,6 +54,11 @@ def main(argv: list[str] | None = None) -> int:
             return _info(args.json)
         if args.cmd == "models":
             return _models(args.json)
+        if args.cmd == "appendix":
+            from . import settings
+
+            sys.stdout.write(settings.appendix_markdown())
+            return 0
         if args.cmd in ("run", "config"):
             overrides = {}
             for item in args.set:

@@ -91,7 +91,8 @@ def fig1a(cfg: dict, *, seed: int = 0, progress=None, out=None) -> dict:
             "every": every, "loss": [sum(loss[i:i + every]) / len(loss[i:i + every]) for i in range(0, len(loss), every)],
             "steps_to_threshold": steps_below(r["epochs"], thr),
             "steps_to_100": r["steps_to_100"], "epochs_to_100": r["epochs_to_100"], "steps": r["steps"],
-            "train_acc": r["train_acc"], "test_acc": r["test_acc"], "wall_time": r["wall_time"]}
+            "train_acc": r["train_acc"], "test_acc": r["test_acc"], "wall_time": r["wall_time"],
+            "precision": r["precision"]}
     order = sorted(curves, key=lambda c: curves[c]["steps_to_threshold"] or float("inf"))
     return {"model": cfg["model"], "curves": curves, "loss_threshold": thr,
             "paper_steps_to_zero_loss": PAPER_FIG1A_STEPS_TO_ZERO,
@@ -134,6 +135,17 @@ def validate_fig1bc(cfg: dict) -> None:
         condition_for(p)
 
 
+def fig1a_summary(res: dict) -> str:
+    """One markdown sentence: the order of the conditions, ours and the paper's, and whether all were fitted."""
+    from .plots import label
+
+    s = res["summary"]
+    return (f"Order from fastest to slowest (steps until the epoch-mean loss is below {res['loss_threshold']:g}), "
+            f"**ours**: {' < '.join(label(c) for c in s['order_ours'])}; **paper** (reported, loss about zero): "
+            f"{' < '.join(label(c) for c in s['order_paper'])}. All five conditions reached 100% training accuracy "
+            f"within the budget here: **{all(v is not None for v in s['steps_to_100'].values())}**.")
+
+
 def fig1bc_specs(cfg: dict) -> list[dict]:
     """One run per model and label-corruption level p, each for the model's fixed budget."""
     validate_fig1bc(cfg)
@@ -153,7 +165,8 @@ def fig1bc(cfg: dict, *, seed: int = 0, progress=None, out=None) -> dict:
             rows.append({"p": p, "train_acc": r["train_acc"], "test_acc": r["test_acc"], "test_error": 1 - r["test_acc"],
                          "memorized": r["epochs_to_100"] is not None, "epochs": r["epochs_run"],
                          "epochs_to_100": r["epochs_to_100"], "steps_to_100": r["steps_to_100"],
-                         "wall_time": r["wall_time"], "fraction_changed": r["fraction_changed"]})
+                         "wall_time": r["wall_time"], "fraction_changed": r["fraction_changed"],
+                         "precision": r["precision"]})
         base = next((row["epochs_to_100"] for row in rows if row["p"] == 0), None)
         for row in rows:
             row["relative_time"] = row["epochs_to_100"] / base if base and row["epochs_to_100"] else None

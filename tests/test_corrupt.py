@@ -100,3 +100,19 @@ def test_gaussian_matches_mean_and_variance(mnist):
 def test_bad_arguments_are_named(mnist, kw, word):
     with pytest.raises(ValueError, match=word):
         corrupt.apply(mnist, **kw)
+
+
+@pytest.mark.parametrize("condition", ["shuffled_pixels", "random_pixels"])
+def test_pixel_permutations_act_inside_the_crop_the_network_sees(condition):
+    d = _indexed(side=8)
+    d.crop = 6  # the network sees the centre 6x6 of each 8x8 image
+    out = corrupt.apply(d, condition, seed=0)
+    border = torch.ones(8, 8, dtype=torch.bool)
+    border[1:7, 1:7] = False
+    for i in range(len(d.y_train)):
+        for ch in range(3):
+            a, b = out.x_train[i, ch], d.x_train[i, ch]
+            assert torch.equal(a[border], b[border])  # the border is untouched
+            win_a, win_b = a[1:7, 1:7].flatten(), b[1:7, 1:7].flatten()
+            assert torch.equal(win_a.sort().values, win_b.sort().values)  # the same pixels, permuted
+            assert not torch.equal(win_a, win_b)

@@ -72,11 +72,41 @@ def test_batchnorm_shift_is_added_once():
     torch.testing.assert_close(y.mean(dim=(0, 2, 3)), torch.full((4,), 2.0), atol=1e-5, rtol=0)
 
 
-def test_inception_without_bn_passes_the_signal_through():
-    # With PyTorch's default init the 21-conv plain net maps every input to nearly the same logits (it then
-    # never trains); the He-normal init keeps the outputs input-dependent.
+@pytest.mark.parametrize("name", models.NAMES)
+def test_init_is_tensorflows_glorot_uniform_with_zero_biases(name):
+    """Every conv / linear weight is uniform on [-a, a], a = sqrt(6 / (fan_in + fan_out)); biases are zero."""
     torch.manual_seed(0)
-    m = models.build("inception_small_nobn", in_channels=1, image_size=7, width=0.25)
+    m = models.build(name)
+    layers = [x for x in m.modules() if isinstance(x, (torch.nn.Conv2d, torch.nn.Linear))]
+    assert layers
+    for layer in layers:
+        w = layer.weight.detach()
+        rf = w[0, 0].numel() if w.ndim == 4 else 1
+        limit = (6 / (w.shape[1] * rf + w.shape[0] * rf)) ** 0.5
+        assert float(w.abs().max()) <= limit
+        if w.numel() >= 2000:  # a uniform on [-a, a] has variance a^2 / 3 (and is not concentrated near 0)
+            assert float(w.var()) == pytest.approx(limit ** 2 / 3, rel=0.1)
+            assert float(w.abs().max()) > 0.95 * limit
+        if layer.bias is not None:
+            assert torch.all(layer.bias == 0)
+
+
+def test_batchnorm_uses_tensorflows_epsilon_and_decay():
+    bns = [x for x in models.build("inception_small").modules() if isinstance(x, torch.nn.BatchNorm2d)]
+    assert bns and all(bn.eps == 1e-3 and bn.momentum == pytest.approx(1 - 0.999) for bn in bns)
+    fast = [x for x in models.build("inception_small", bn_decay=0.9).modules() if isinstance(x, torch.nn.BatchNorm2d)]
+    assert all(bn.momentum == pytest.approx(0.1) for bn in fast)
+    with pytest.raises(ValueError, match="bn_decay"):
+        models.build("inception_small", bn_decay=1.0)
+    with pytest.raises(ValueError, match="init"):
+        models.build("inception_small", init="orthogonal")
+
+
+def test_he_normal_fallback_passes_the_signal_through_the_plain_inception():
+    # Glorot's variance halves the signal per ReLU layer; He-normal (variance 2 / fan_in) keeps the outputs of
+    # the 21-conv plain net input-dependent: the fallback the chapter uses when Glorot's init does not train.
+    torch.manual_seed(0)
+    m = models.build("inception_small_nobn", in_channels=1, image_size=7, width=0.25, init="he_normal")
     with torch.no_grad():
         out = m(torch.randn(64, 1, 7, 7))
     assert float(out.std(0).mean()) > 0.1 * float(out.abs().mean())

@@ -51,8 +51,8 @@ def test_unknown_model_is_a_clear_error():
 @pytest.mark.slow
 def test_mlp_memorizes_every_corruption_level_and_test_accuracy_falls_to_chance(fig1bc):
     rows = fig1bc["models"]["mlp_1x512"]
-    assert [r["p"] for r in rows] == randomization.PS
-    assert all(r["train_acc"] == 1.0 for r in rows)
+    assert [r["p"] for r in rows] == experiments.get("fig1bc").config("quick")["ps"]
+    assert all(r["memorized"] and r["train_acc"] >= 0.99 for r in rows)
     test = [r["test_acc"] for r in rows]
     assert test[0] >= 0.85 and test[-1] <= 0.20
     assert all(a > b for a, b in zip(test, test[1:], strict=False)), test
@@ -63,7 +63,7 @@ def test_mlp_memorizes_every_corruption_level_and_test_accuracy_falls_to_chance(
 @pytest.mark.parametrize("model", ["alexnet_small", "inception_small"])
 def test_cnns_memorize_every_corruption_level(fig1bc, model):
     rows = fig1bc["models"][model]
-    assert all(r["train_acc"] == 1.0 for r in rows)
+    assert all(r["memorized"] for r in rows)  # 100% training accuracy reached within the budget
     assert rows[0]["test_error"] < 0.3          # real digits generalize
     assert abs(rows[-1]["test_error"] - randomization.CHANCE) < 0.1  # random labels: chance
     assert rows[-1]["test_error"] > rows[len(rows) // 2]["test_error"] > rows[0]["test_error"]
@@ -74,12 +74,19 @@ def test_cnns_memorize_every_corruption_level(fig1bc, model):
 def test_figure_1a_all_conditions_memorized_random_labels_slowest(fig1a):
     curves = fig1a["curves"]
     assert set(curves) == set(randomization.FIG1A_CONDITIONS)
-    assert all(c["train_acc"] == 1.0 and c["steps_to_100"] for c in curves.values())
-    steps = {k: c["steps_to_100"] for k, c in curves.items()}
+    assert all(c["steps_to_100"] and c["steps_to_threshold"] for c in curves.values())
+    steps = {k: c["steps_to_threshold"] for k, c in curves.items()}  # the paper's quantity: loss about zero
     assert steps["random_labels"] == max(steps.values())
     assert steps["random_labels"] > steps["true_labels"]
-    for c in curves.values():  # the loss ends far below its start (ln 10 for a 10-class guess)
-        assert c["loss"][-1] < 0.5 * c["loss"][0]
+    for c in curves.values():  # curves run the whole budget and end far below the start (ln 10)
+        assert c["steps"] == curves["true_labels"]["steps"]
+        assert c["loss"][-1] < fig1a["loss_threshold"] < 0.5 * c["loss"][0]
+
+
+def test_steps_below_threshold_reads_the_epoch_mean_loss():
+    epochs = [{"step": 10, "loss": 2.3}, {"step": 20, "loss": 0.06}, {"step": 30, "loss": 0.04}, {"step": 40, "loss": 0.01}]
+    assert randomization.steps_below(epochs, 0.05) == 30
+    assert randomization.steps_below(epochs, 0.001) is None
 
 
 def test_bad_corruption_level_fails_before_any_training(tmp_path):

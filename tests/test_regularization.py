@@ -29,6 +29,7 @@ def test_table1_specs_cover_every_paper_row_and_share_figure1_runs():
     specs = regularization.table1_specs(cfg)
     assert json.loads(json.dumps(specs)) == specs
     assert len(regularization.table1_rows(cfg)) == len(regularization.PAPER_TABLE1) + len(regularization.SECTION3_ROWS)
+    assert all(not s["stop_at_100"] for s in specs)
     wd_rows = [s for s in specs if s["weight_decay"] > 0]
     assert wd_rows and all(s["weight_decay"] == regularization.WEIGHT_DECAY == 5e-4 for s in wd_rows)
     fig1 = randomization.fig1bc_specs(experiments.get("fig1bc").config("quick"))
@@ -58,9 +59,14 @@ def test_table2_runs_on_an_imagefolder_tree(tmp_path):
 NOBN = "inception_small_nobn"
 
 
+def trained(rows):
+    """The rows that trained (not the no-BN runs at lr 0.1 that diverged or stayed at chance: see below)."""
+    return [r for r in rows if not (r["model"] == NOBN and not r["fallback"] and not regularization.trains_row(r))]
+
+
 @pytest.mark.slow
 def test_table1_true_labels_beat_chance_random_labels_memorized_at_chance(table1):
-    for r in table1["rows"]:
+    for r in trained(table1["rows"]):
         if r["labels"] == "true":
             assert r["test_acc"] > 0.5, r   # chance is 0.1
         else:
@@ -70,12 +76,23 @@ def test_table1_true_labels_beat_chance_random_labels_memorized_at_chance(table1
 
 @pytest.mark.slow
 def test_removing_regularizers_costs_little_test_accuracy(table1):
-    true = [r for r in table1["rows"] if r["labels"] == "true"]
+    true = [r for r in trained(table1["rows"]) if r["labels"] == "true" and not r["fallback"]]
     for model in {r["model"] for r in true}:
         rows = [r for r in true if r["model"] == model]
-        bare = next(r for r in rows if not r["random_crop"] and not r["weight_decay"])
+        bare = next((r for r in rows if not r["random_crop"] and not r["weight_decay"]), None)
+        if bare is None:
+            continue
         best = max(r["test_acc"] for r in rows)
         assert best - bare["test_acc"] <= 0.1, (model, rows)   # the paper: a few points at most
+
+
+@pytest.mark.slow
+def test_table1_rows_of_a_model_share_one_budget_and_report_best_and_first_100(table1):
+    for model in {r["model"] for r in table1["rows"]}:
+        rows = [r for r in table1["rows"] if r["model"] == model and r["diverged"] is None]
+        assert len({r["epochs"] for r in rows}) == 1, (model, rows)
+        for r in rows:
+            assert r["best_test_acc"] >= r["test_acc"]
 
 
 @pytest.mark.slow
@@ -98,8 +115,16 @@ def test_fig2_curves_and_cumulative_best(fig2):
 
 
 @pytest.mark.slow
-def test_inception_without_bn_trains(table1, fig2):
+def test_inception_without_bn_trains_at_lr_01_or_is_shown_with_its_fallback(table1, fig2):
     rows = [r for r in table1["rows"] if r["model"] == NOBN]
-    assert all(r["train_acc"] >= 0.99 for r in rows)
-    assert all(r["test_acc"] > 0.5 for r in rows if r["labels"] == "true")
-    assert fig2["curves"][NOBN]["final_test_acc"] > 0.5
+    first = [r for r in rows if not r["fallback"]]
+    assert first and all(r["lr"] == 0.1 for r in first)  # the paper's lr is always tried first
+    for r in first:
+        if not regularization.trains_row(r):  # then the fallback row follows it, and trains
+            fb = rows[rows.index(r) + 1]
+            assert fb["fallback"] and fb["labels"] == r["labels"] and regularization.trains_row(fb)
+    used = [r for r in rows if r["fallback"]] or first
+    assert all(r["test_acc"] > 0.5 for r in used if r["labels"] == "true")
+    curve = fig2["curves"][NOBN]
+    assert curve["final_test_acc"] > 0.5
+    assert ("fallback" in curve) == (NOBN in fig2["not_trained"])

@@ -1,0 +1,121 @@
+"""The settings of the training experiments: the paper's written once, gpu / quick as deltas, resolved per run."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from rethinking_lib import experiments, paper, runs, settings
+
+TRAINING = ("fig1a", "fig1bc", "table1", "fig2")
+
+
+def config_json(name, profile, *extra):
+    r = subprocess.run([sys.executable, "-m", "rethinking_lib", "config", name, "--profile", profile, "--json", *extra],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def test_config_cli_paper_profile_is_the_papers_setup():
+    out = config_json("fig1bc", "paper")
+    assert out["experiment"] == "fig1bc" and out["profile"] == "paper" and len(out["runs"]) == 18
+    for r in out["runs"]:
+        assert r["precision"] == "fp32" and r["dataset"] == "cifar10" and r["n_train"] == 50_000
+        assert r["lr"] == paper.LR[r["model"]] and r["crop"] == 28 and r["batch_size"] == 128
+        assert r["lr_decay"] == pytest.approx(0.95) and r["stop_at_100"] is False and r["init"] == "glorot_uniform"
+        for key in ("model", "dataset", "n_train", "crop", "lr", "lr_decay", "lr_decay_per_step", "epochs",
+                    "stop_at_100", "batch_size", "weight_decay", "augment", "precision", "init"):
+            assert key in r
+
+
+def test_config_cli_gpu_profile_is_cifar10_at_full_width():
+    out = config_json("fig1bc", "gpu")
+    assert out["runs"] and all(r["dataset"] == "cifar10" and r["width"] == 1.0 for r in out["runs"])
+    assert all(r["lr"] == paper.LR[r["model"]] for r in out["runs"])
+
+
+@pytest.mark.parametrize("name", TRAINING)
+def test_paper_runs_fp32_papers_lr_and_no_stop(name):
+    for s in experiments.get(name).run_specs("paper"):
+        assert s["precision"] == "fp32" and s["lr"] == paper.LR[s["model"]] and not s["stop_at_100"]
+
+
+def test_both_inception_variants_get_lr_01_and_the_same_init():
+    specs = {s["model"]: s for s in experiments.get("fig2").run_specs("paper")}
+    assert specs["inception_small"]["lr"] == specs["inception_small_nobn"]["lr"] == 0.1
+    assert specs["inception_small"]["init"] == specs["inception_small_nobn"]["init"] == "glorot_uniform"
+
+
+@pytest.mark.parametrize("profile", ["quick", "gpu", "paper"])
+def test_table1_same_budget_for_every_row_of_a_model(profile):
+    specs = experiments.get("table1").run_specs(profile)
+    budgets = {}
+    for s in specs:
+        budgets.setdefault(s["model"], set()).add(s["epochs"])
+        assert not s["stop_at_100"]
+    assert all(len(b) == 1 for b in budgets.values()), budgets
+
+
+def test_decay_per_step_is_the_papers_in_every_profile():
+    per_step = paper.LR_DECAY_PER_EPOCH ** (1 / paper.STEPS_PER_EPOCH)
+    seen = set()
+    for profile in ("quick", "gpu", "paper"):
+        for name in TRAINING:
+            for s in experiments.get(name).run_specs(profile):
+                seen.add((profile, s["dataset"], runs.train_size(s)))
+                assert s["lr_decay"] ** (1 / runs.steps_per_epoch(s)) == pytest.approx(per_step, rel=1e-12)
+    assert len({n for _, _, n in seen}) >= 3  # different training-set sizes, the same decay per step
+    # a paper run with its size overridden keeps the paper's decay per step too
+    s = runs.spec(**{**settings.PAPER_MODELS["mlp_1x512"], "n_train": 10_000})
+    assert s["lr_decay"] ** (1 / runs.steps_per_epoch(s)) == pytest.approx(per_step)
+
+
+def test_quick_cnns_train_on_real_mnist_digits():
+    for name in TRAINING:
+        for s in experiments.get(name).run_specs("quick"):
+            assert s["dataset"] == "mnist5k", (name, s["model"])
+
+
+def test_profiles_are_deltas_of_the_paper_config():
+    exp = experiments.get("fig1bc")
+    assert exp.paper is not None and set(exp.deltas) == {"gpu", "quick"}
+    assert exp.config("paper")["model_settings"] == settings.PAPER_MODELS
+
+
+@pytest.mark.parametrize("kw,word", [({"ps": []}, "ps"), ({"models": []}, "models"), ({"ps": "0.5"}, "ps"),
+                                     ({"models": ["resnet"]}, "resnet"), ({"nonsense": 1}, "nonsense"),
+                                     ({"ps": [0, 2]}, "outside")])
+def test_bad_settings_are_one_line_errors(kw, word):
+    with pytest.raises(ValueError, match=word):
+        experiments.get("fig1bc").run_specs("quick", **kw)
+
+
+def test_set_on_the_command_line_is_checked():
+    r = subprocess.run([sys.executable, "-m", "rethinking_lib", "config", "fig1a", "--profile", "quick",
+                        "--set", "loss_threshold=abc"], capture_output=True, text=True)
+    assert r.returncode == 2 and "loss_threshold" in r.stderr.strip().splitlines()[-1] and "Traceback" not in r.stderr
+    r = subprocess.run([sys.executable, "-m", "rethinking_lib", "config", "fig1a", "--profile", "quick",
+                        "--set", "conditions=[]"], capture_output=True, text=True)
+    assert r.returncode == 2 and "conditions" in r.stderr
+
+
+def test_auto_profile_is_gpu_with_cuda_and_quick_without(monkeypatch):
+    from rethinking_lib import profiles
+
+    monkeypatch.setattr(profiles, "has_cuda", lambda: True)
+    assert profiles.resolve("auto") == "gpu"
+    monkeypatch.setattr(profiles, "has_cuda", lambda: False)
+    assert profiles.resolve("auto") == "quick"
+    assert profiles.resolve("paper") == "paper"
+
+
+def test_appendix_page_is_generated_from_the_configs_and_current():
+    from pathlib import Path
+
+    page = Path(__file__).resolve().parents[1] / "book" / "setup_and_choices.md"
+    assert page.read_text() == settings.appendix_markdown(), \
+        "book/setup_and_choices.md is stale: python -m rethinking_lib appendix > book/setup_and_choices.md"
+    for name in experiments.names():
+        assert f"### `{name}`" in page.read_text()
