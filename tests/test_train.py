@@ -103,7 +103,9 @@ def test_precision_selection(monkeypatch):
 
 def test_speed_option_selection():
     auto = train.TrainConfig()
-    assert train.resolve_speed(auto, torch.device("cpu"), "fp32") == {k: False for k in train.SPEED_OPTIONS}
+    assert train.resolve_speed(auto, torch.device("cpu"), "fp32") == train.CPU_AUTO
+    assert train.CPU_AUTO["cuda_graph"] is False and train.CPU_AUTO["compile"] is False
+    assert train.TrainConfig().precision == "fp32"  # the paper's; mixed precision is an explicit option
     assert train.resolve_speed(auto, torch.device("cuda"), "bf16") == train.CUDA_AUTO
     forced = train.TrainConfig(cuda_graph=True, channels_last=True)
     assert train.resolve_speed(forced, torch.device("cpu"), "fp32")["cuda_graph"] is False  # nothing to capture
