@@ -256,6 +256,6 @@ EXPERIMENTS = {
         deltas={"gpu": {**_settings_delta(settings.GPU_DELTA), "ps": settings.GPU_PS},
                 "quick": {**_settings_delta(settings.QUICK_DELTA), "models": ["mlp_1x512", "alexnet_small",
                                                                               "inception_small"],
-                          "checkpoint": False}},
+                          "ps": settings.QUICK_PS, "checkpoint": False}},
         doc="Figures 1b and 1c: time to overfit and test error against label corruption p."),
 }

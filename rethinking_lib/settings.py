@@ -36,6 +36,7 @@ GPU_EPOCHS = {"inception_small": 50, "inception_small_nobn": 50, "alexnet_small"
               "mlp_3x512": 100}
 GPU_DELTA = {m: {**_GPU_RUN, "epochs": GPU_EPOCHS[m]} for m in MODELS}
 GPU_PS = [0.0, 0.5, 1.0]
+QUICK_PS = [0.0, 0.5, 1.0]  # three levels: each level of Figure 1b/1c costs ~35 s of CPU for the three models
 
 # --- quick: 2 CPU cores, offline MNIST digits (mnist5k, 28x28 centre-cropped to 24x24) -------------------
 # Sized from measurements on the 2-core CI machine (benchmarks/bench_cpu.py): small Inception at width 0.25
@@ -85,7 +86,8 @@ CHOICES = {
                  "TF-slim's defaults; a quick run has a few hundred steps, too few for a 0.999 average"),
     "loss_threshold": ("'loss about zero' (read off Figure 1a)", "epoch-mean training loss below 0.05",
                        "the same quantity on both sides of the comparison"),
-    "ps": ("0, 0.2, ..., 1", "gpu: 0, 0.5, 1", "three levels keep a chapter within ~15 min on a T4"),
+    "ps": ("0, 0.2, ..., 1", "gpu and quick: 0, 0.5, 1",
+           "three levels keep a chapter within ~15 min on a T4 and ~3 min on the CI's 2 CPU cores"),
     "conditions": ("true labels, random labels, shuffled pixels, random pixels, Gaussian", "the same",
                    "pixel permutations act inside the crop the network sees"),
 }
