@@ -35,7 +35,8 @@ def test_standard_throughput_with_two_workers():
 
 @pytest.mark.slow
 def test_time_to_memorize_small():
-    r = bench.time_to_memorize(device="cpu", n=64, width=0.125, epochs=150, progress=False)
+    # 150 one-step epochs: the batch-norm average needs the quick profile's faster decay (0.9, not 0.999)
+    r = bench.time_to_memorize(device="cpu", n=64, width=0.125, epochs=150, progress=False, bn_decay=0.9)
     assert r["reached_100"] and r["final_train_acc"] == 1.0 and r["seconds"] > 0 and r["steps"] == r["epochs"]
 
 
