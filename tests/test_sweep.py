@@ -18,7 +18,7 @@ def tiny_specs(k):
 
 @pytest.mark.slow
 def test_submitit_local_sweep_lands_every_result_and_reruns_nothing(tmp_path):
-    """Acceptance (issue 7): 4 runs through submitit's local executor; the second sweep trains nothing."""
+    """4 runs through submitit's local executor; the second sweep trains nothing."""
     pytest.importorskip("submitit")
     specs = tiny_specs(4)
     first = sweep.run(specs, executor="submitit-local", out=tmp_path, folder=tmp_path / "logs", log=lambda *a: None)

@@ -176,7 +176,7 @@ def test_run_one_checkpoint_is_removed_once_stored(tmp_path):
 
 @pytest.mark.slow
 def test_run_killed_with_sigkill_resumes_with_the_same_metrics(tmp_path):
-    """Acceptance (issue 7): a real process killed after its first checkpoint, restarted, ends the same."""
+    """A real process killed after its first checkpoint, restarted, ends the same."""
     killed, clean = tmp_path / "killed", tmp_path / "clean"
     code = ("import json, sys; from rethinking_lib import runs; "
             "runs.run_one(json.loads(sys.argv[1]), out=sys.argv[2], checkpoint=True, progress=False)")
