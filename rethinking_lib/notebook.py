@@ -47,10 +47,18 @@ def markdown(text: str) -> None:
     print(text)
 
 
+class Shown(str):
+    """Text that has already been displayed: as a cell's last value it shows nothing (no grey repr box)."""
+
+    def _ipython_display_(self) -> None:
+        pass
+
+
 def table(rows: list[dict], columns: list[str] | None = None, *, floatfmt: str = "{:.3f}", headers: dict | None = None) -> str:
-    """A list of dicts as a markdown table (displayed in a notebook); returns the markdown."""
+    """Display a list of dicts as a markdown table; returns the markdown (a ``str`` that, left as a cell's last
+    value, adds no second output)."""
     if not rows:
-        return ""
+        return Shown("")
     columns = columns or list(rows[0])
     headers = headers or {}
 
@@ -66,6 +74,6 @@ def table(rows: list[dict], columns: list[str] | None = None, *, floatfmt: str =
     lines = ["| " + " | ".join(headers.get(c, c) for c in columns) + " |",
              "|" + "|".join("---" for _ in columns) + "|"]
     lines += ["| " + " | ".join(fmt(r.get(c)) for c in columns) + " |" for r in rows]
-    md = "\n".join(lines)
+    md = Shown("\n".join(lines))
     markdown(md)
     return md
