@@ -47,6 +47,20 @@ def markdown(text: str) -> None:
     print(text)
 
 
+def glue(name: str, value) -> None:
+    """Store a measured number under ``name`` for the prose ({glue:text}`name:.3f` in a markdown cell), shown
+    nowhere else; outside a notebook (or without myst-nb, e.g. on Colab) it does nothing."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"glue({name!r}, ...): value must be a number, got {type(value).__name__}; format text in the prose")
+    try:
+        from IPython import get_ipython
+        from myst_nb import glue as _glue
+    except ImportError:  # pragma: no cover
+        return
+    if get_ipython() is not None:
+        _glue(name, float(value) if isinstance(value, float) else int(value), display=False)
+
+
 class Shown(str):
     """Text that has already been displayed: as a cell's last value it shows nothing (no grey repr box)."""
 
