@@ -15,7 +15,7 @@ the classical capacity bounds for the network's parameter count W:
 
 - finite class: a float32 network is one of |H| = 2^(32 W) functions, ln|H| = 32 W ln 2; realizable bound
   (ln|H| + ln(1/delta)) / n and agnostic bound R_hat + sqrt((ln|H| + ln(2/delta)) / (2n))
-  (Mohri et al. 2018, Theorem 2.5 and Corollary 2.11);
+  (Mohri et al. 2018, Theorems 2.5 and 2.13);
 - VC: R_hat + sqrt(2 ln Pi(n) / n) + sqrt(ln(1/delta) / (2n)) (Mohri et al. 2018, Corollary 3.19) with
   the growth function Pi(n) <= (e n / d)^d for n >= d, and Pi(n) <= 2^n always, for the VC dimension
   proxy d = W L log2(W): ReLU networks with W weights and L layers have VC dimension O(W L log W) and
@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 
-from . import data, profiles, runs
+from . import data, paper, profiles, runs
 from .experiments import Experiment
 
 # Layers with weights on the longest input-output path: the L of the VC proxy W L log2 W.
@@ -82,7 +82,7 @@ def log_class_size(n_params: int, bits: int = 32) -> float:
 def finite_class_bound(log_h: float, n: float, delta: float = 0.05, train_error: float | None = None) -> float:
     """Finite-class bound on R (Mohri et al. 2018). ``train_error=None``: the realizable bound for a hypothesis
     consistent with the sample, (ln|H| + ln(1/delta)) / n (Theorem 2.5). Otherwise the agnostic bound
-    R_hat + sqrt((ln|H| + ln(2/delta)) / (2n)) (Corollary 2.11), valid for any R_hat."""
+    R_hat + sqrt((ln|H| + ln(2/delta)) / (2n)) (Theorem 2.13), valid for any R_hat."""
     _check_delta(delta)
     _check_n(n)
     if train_error is None:
@@ -154,6 +154,18 @@ def bound_grid(ns, capacities, depth: int = 2, delta: float = 0.05) -> dict:
     return {"n": list(ns), "n_params": list(capacities),
             "finite_class": [[finite_class_bound(log_class_size(w), n, delta) for n in ns] for w in capacities],
             "vc": [[vc_bound(vc_dimension_proxy(w, depth), n, delta) for n in ns] for w in capacities]}
+
+
+def reported_errors(model: str, condition: str) -> tuple[float, float]:
+    """(train error, test error) of ``model`` in the paper's Table 1 (CIFAR-10, no random crop, no weight decay),
+    for ``condition`` "true_labels" or "random_labels"."""
+    labels = {"true_labels": "true", "random_labels": "random"}
+    if condition not in labels:
+        raise ValueError(f"condition={condition!r}: Table 1 has true_labels and random_labels only")
+    for m, crop, wd, lab, train, test in paper.TABLE1:
+        if (m, crop, wd, lab) == (model, False, False, labels[condition]):
+            return 1 - train / 100, 1 - test / 100
+    raise ValueError(f"model={model!r} is not in Table 1: choose from {sorted({r[0] for r in paper.TABLE1})}")
 
 
 def run(cfg: dict, *, seed: int, progress: bool | None, out) -> dict:
