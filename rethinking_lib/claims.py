@@ -72,7 +72,7 @@ def error_rises_to_chance(get) -> tuple[str, str, bool]:
     ok, parts = True, []
     for m, rows in models.items():
         errs = [r["test_error"] for r in sorted(rows, key=lambda r: r["p"])]
-        ok &= all(b >= a - 0.03 for a, b in zip(errs, errs[1:])) and errs[-1] >= paper.CHANCE_ERROR - 0.05
+        ok &= all(b >= a - 0.03 for a, b in zip(errs, errs[1:], strict=False)) and errs[-1] >= paper.CHANCE_ERROR - 0.05
         parts.append(f"{m}: {errs[0]:.2f} -> {errs[-1]:.2f}")
     rep = ", ".join(f"{m}: {v:.2f}" for m, v in paper.FIG1C_ERROR_AT_0.items())
     return f"test error from ({rep}) at p = 0 to 0.9 at p = 1 (Figure 1c)", "; ".join(parts), ok
@@ -87,7 +87,8 @@ def regularizers_not_necessary(get) -> tuple[str, str, bool]:
         ours[m] = max(r["test_acc"] for r in mine) - plain
         theirs = [t for mm, c, w, lab, _, t in paper.TABLE1 if mm == m and lab == "true"]
         rep[m] = (max(theirs) - _table1(m, False, False, "true")[1] * 100) / 100
-    return ("best regularized minus unregularized test accuracy: " + ", ".join(f"{m}: {100 * v:.1f} pts" for m, v in rep.items()),
+    pts = ", ".join(f"{m}: {100 * v:.1f} pts" for m, v in rep.items())
+    return ("best regularized minus unregularized test accuracy: " + pts,
             ", ".join(f"{m}: {100 * v:.1f} pts" for m, v in ours.items()), all(v <= 0.10 for v in ours.values()))
 
 
@@ -131,7 +132,8 @@ def sgd_min_norm(get) -> tuple[str, str, bool]:
 
 def kernel_interpolation_generalizes(get) -> tuple[str, str, bool]:
     s = get("kernel")["result"]["summary"]
-    return (f"exact Gaussian-kernel interpolation on MNIST: {paper.KERNEL_TEST_ERROR['mnist_gaussian_pixels']}% test error (60,000 images)",
+    reported = paper.KERNEL_TEST_ERROR["mnist_gaussian_pixels"]
+    return (f"exact Gaussian-kernel interpolation on MNIST: {reported}% test error (60,000 images)",
             f"{_pct(s['test_error_no_ridge'])} on {s['n']:,} {s['dataset']} images", s["test_error_no_ridge"] <= 0.10)
 
 
@@ -159,7 +161,8 @@ def norm_not_predictive(get) -> tuple[str, str, bool]:
     e = paper.KERNEL_TEST_ERROR
     return (f"Gabor features: error {e['mnist_gaussian_pixels']}% -> {e['mnist_gabor']}% while the norm rises "
             f"~{n['mnist_pixels']:g} -> ~{n['mnist_gabor']:g}",
-            f"error {_pct(s['test_error_no_ridge'])} -> {_pct(s['test_error_gabor'])}, norm {s['norm_true_labels']:.1f} -> {s['norm_gabor']:.1f}",
+            f"error {_pct(s['test_error_no_ridge'])} -> {_pct(s['test_error_gabor'])}, "
+            f"norm {s['norm_true_labels']:.1f} -> {s['norm_gabor']:.1f}",
             ok)
 
 
@@ -189,7 +192,8 @@ def stability_blind_to_labels(get) -> tuple[str, str, bool]:
 CLAIMS: list[tuple[str, str, str, Callable]] = [
     ("Networks fit random labels", "2, Table 1", "04_randomization_tests", random_labels_fitted),
     ("Random-label test accuracy is at chance", "2, Table 1", "04_randomization_tests", random_labels_at_chance),
-    ("Shuffled pixels, random pixels and Gaussian noise are fitted", "2, Figure 1a", "04_randomization_tests", noise_inputs_fitted),
+    ("Shuffled pixels, random pixels and Gaussian noise are fitted", "2, Figure 1a", "04_randomization_tests",
+     noise_inputs_fitted),
     ("Random labels take only a small constant factor longer", "2, Figure 1b", "04_randomization_tests", small_slowdown),
     ("Test error rises with label corruption, to chance", "2, Figure 1c", "04_randomization_tests", error_rises_to_chance),
     ("Capacity bounds are vacuous for these networks", "2.2", "01_pac_learning", capacity_bounds_vacuous),
@@ -201,7 +205,8 @@ CLAIMS: list[tuple[str, str, str, Callable]] = [
     ("Early stopping gains little", "3, Figure 2b", "05_regularization", early_stopping_small_gain),
     ("2n + d weights represent any labeling", "4, Theorem 1", "06_expressivity", theorem1_fits_any_labels),
     ("SGD on least squares finds the minimum-norm solution", "5", "07_implicit_regularization", sgd_min_norm),
-    ("Kernel interpolation generalizes without regularization", "5", "07_implicit_regularization", kernel_interpolation_generalizes),
+    ("Kernel interpolation generalizes without regularization", "5", "07_implicit_regularization",
+     kernel_interpolation_generalizes),
     ("A ridge does not improve the Gaussian kernel", "5", "07_implicit_regularization", ridge_does_not_help),
     ("Kernel interpolation fits random labels, at chance", "5", "07_implicit_regularization", kernel_random_labels),
     ("The norm does not predict test error across features", "5", "07_implicit_regularization", norm_not_predictive),
