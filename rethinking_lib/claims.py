@@ -14,9 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from . import experiments, paper
+from . import experiments, models, paper
 
 CHANCE_ACC = 1 - paper.CHANCE_ERROR
+
+
+def _name(model: str) -> str:
+    return models.LABELS.get(model, model)
 
 
 def _pct(x: float) -> str:
@@ -38,7 +42,7 @@ def random_labels_fitted(get) -> tuple[str, str, bool]:
     models = _fig1bc(get("fig1bc"))
     ours = {m: next(r for r in rows if r["p"] == 1.0)["train_acc"] for m, rows in models.items()}
     reported = min(_table1(m, False, False, "random")[0] for m in ("inception_small", "alexnet_small", "mlp_1x512"))
-    return (f"train accuracy >= {_pct(reported)} (Table 1)", ", ".join(f"{m}: {_pct(a)}" for m, a in ours.items()),
+    return (f"train accuracy >= {_pct(reported)} (Table 1)", ", ".join(f"{_name(m)}: {_pct(a)}" for m, a in ours.items()),
             all(a >= 0.99 for a in ours.values()))
 
 
@@ -47,7 +51,7 @@ def random_labels_at_chance(get) -> tuple[str, str, bool]:
     ours = {m: next(r for r in rows if r["p"] == 1.0)["test_acc"] for m, rows in models.items()}
     accs = [_table1(m, False, False, "random")[1] for m in ("inception_small", "alexnet_small", "mlp_1x512")]
     return (f"test accuracy {_pct(min(accs))} to {_pct(max(accs))} (Table 1)",
-            ", ".join(f"{m}: {_pct(a)}" for m, a in ours.items()), all(abs(a - CHANCE_ACC) <= 0.05 for a in ours.values()))
+            ", ".join(f"{_name(m)}: {_pct(a)}" for m, a in ours.items()), all(abs(a - CHANCE_ACC) <= 0.05 for a in ours.values()))
 
 
 def noise_inputs_fitted(get) -> tuple[str, str, bool]:
@@ -62,8 +66,8 @@ def small_slowdown(get) -> tuple[str, str, bool]:
     models = _fig1bc(get("fig1bc"))
     ours = {m: next(r for r in rows if r["p"] == 1.0)["relative_time"] for m, rows in models.items()}
     rep = paper.FIG1B_RATIO_AT_1
-    return (", ".join(f"{m}: {v:g}x" for m, v in rep.items()) + " (Figure 1b, approximate)",
-            ", ".join(f"{m}: {v:.2f}x" if v else f"{m}: -" for m, v in ours.items()),
+    return (", ".join(f"{_name(m)}: {v:g}x" for m, v in rep.items()) + " (Figure 1b, approximate)",
+            ", ".join(f"{_name(m)}: {v:.2f}x" if v else f"{_name(m)}: -" for m, v in ours.items()),
             all(v is not None and 1.0 <= v <= 10 for v in ours.values()))
 
 
@@ -73,8 +77,8 @@ def error_rises_to_chance(get) -> tuple[str, str, bool]:
     for m, rows in models.items():
         errs = [r["test_error"] for r in sorted(rows, key=lambda r: r["p"])]
         ok &= all(b >= a - 0.03 for a, b in zip(errs, errs[1:], strict=False)) and errs[-1] >= paper.CHANCE_ERROR - 0.05
-        parts.append(f"{m}: {errs[0]:.2f} -> {errs[-1]:.2f}")
-    rep = ", ".join(f"{m}: {v:.2f}" for m, v in paper.FIG1C_ERROR_AT_0.items())
+        parts.append(f"{_name(m)}: {errs[0]:.2f} -> {errs[-1]:.2f}")
+    rep = ", ".join(f"{_name(m)}: {v:.2f}" for m, v in paper.FIG1C_ERROR_AT_0.items())
     return f"test error from ({rep}) at p = 0 to 0.9 at p = 1 (Figure 1c)", "; ".join(parts), ok
 
 
@@ -87,17 +91,17 @@ def regularizers_not_necessary(get) -> tuple[str, str, bool]:
         ours[m] = max(r["test_acc"] for r in mine) - plain
         theirs = [t for mm, c, w, lab, _, t in paper.TABLE1 if mm == m and lab == "true"]
         rep[m] = (max(theirs) - _table1(m, False, False, "true")[1] * 100) / 100
-    pts = ", ".join(f"{m}: {100 * v:.1f} pts" for m, v in rep.items())
+    pts = ", ".join(f"{_name(m)}: {100 * v:.1f} pts" for m, v in rep.items())
     return ("best regularized minus unregularized test accuracy: " + pts,
-            ", ".join(f"{m}: {100 * v:.1f} pts" for m, v in ours.items()), all(v <= 0.10 for v in ours.values()))
+            ", ".join(f"{_name(m)}: {100 * v:.1f} pts" for m, v in ours.items()), all(v <= 0.10 for v in ours.values()))
 
 
 def weight_decay_still_memorizes(get) -> tuple[str, str, bool]:
     wd = get("table1")["result"]["summary"]["weight_decay_random_labels"]
     claim = paper.SECTION3_WEIGHT_DECAY_RANDOM
     ok = all(acc >= 0.99 for m, acc in wd.items() if claim.get(m) == "fits")
-    return (", ".join(f"{m}: {v}" for m, v in claim.items()) + " (Section 3)",
-            ", ".join(f"{m}: {_pct(a)} train" for m, a in wd.items()), ok)
+    return (", ".join(f"{_name(m)}: {v}" for m, v in claim.items()) + " (Section 3)",
+            ", ".join(f"{_name(m)}: {_pct(a)} train" for m, a in wd.items()), ok)
 
 
 def batch_norm_small_effect(get) -> tuple[str, str, bool]:
@@ -112,7 +116,7 @@ def early_stopping_small_gain(get) -> tuple[str, str, bool]:
     s = get("fig2")["result"]["summary"]
     gains = {m: v["best_test_acc"] - v["final_test_acc"] for m, v in s.items()}
     return ("early stopping would not help much on CIFAR-10 (Figure 2b)",
-            ", ".join(f"{m}: +{100 * g:.1f} pts" for m, g in gains.items()), all(g <= 0.03 for g in gains.values()))
+            ", ".join(f"{_name(m)}: +{100 * g:.1f} pts" for m, g in gains.items()), all(g <= 0.03 for g in gains.values()))
 
 
 def theorem1_fits_any_labels(get) -> tuple[str, str, bool]:
@@ -170,7 +174,7 @@ def rademacher_near_one(get) -> tuple[str, str, bool]:
     main = get("rademacher")["result"]["main"]
     nets = {m: r["estimate"] for m, r in main.items() if m not in ("linear", "linear_norm")}
     return ("networks that fit random labels have Rademacher complexity ~1 (Section 2.2, argued)",
-            ", ".join(f"{m}: {v:.3f}" for m, v in nets.items()), all(v >= 0.95 for v in nets.values()))
+            ", ".join(f"{_name(m)}: {v:.3f}" for m, v in nets.items()), all(v >= 0.95 for v in nets.values()))
 
 
 def capacity_bounds_vacuous(get) -> tuple[str, str, bool]:
