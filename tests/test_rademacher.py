@@ -63,7 +63,7 @@ def test_a_network_fits_random_signs_on_a_small_sample():
 
 def test_separability_by_linear_program_follows_cover():
     g = torch.Generator().manual_seed(0)
-    x = torch.randn(40, 30, generator=g, dtype=torch.float64)
+    x = torch.randn(30, 40, generator=g, dtype=torch.float64)  # 30 points in R^40
     # n <= d + 1 points in general position: every labeling is separable
     assert all(rademacher.linearly_separable(x, s) for s in rademacher.signs(30, 5, seed=1))
     xor = torch.tensor([[0.0, 0.0], [1.0, 1.0], [0.0, 1.0], [1.0, 0.0]])
