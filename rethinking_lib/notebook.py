@@ -47,10 +47,32 @@ def markdown(text: str) -> None:
     print(text)
 
 
+def glue(name: str, value) -> None:
+    """Store a measured number under ``name`` for the prose ({glue:text}`name:.3f` in a markdown cell), shown
+    nowhere else; outside a notebook (or without myst-nb, e.g. on Colab) it does nothing."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"glue({name!r}, ...): value must be a number, got {type(value).__name__}; format text in the prose")
+    try:
+        from IPython import get_ipython
+        from myst_nb import glue as _glue
+    except ImportError:  # pragma: no cover
+        return
+    if get_ipython() is not None:
+        _glue(name, float(value) if isinstance(value, float) else int(value), display=False)
+
+
+class Shown(str):
+    """Text that has already been displayed: as a cell's last value it shows nothing (no grey repr box)."""
+
+    def _ipython_display_(self) -> None:
+        pass
+
+
 def table(rows: list[dict], columns: list[str] | None = None, *, floatfmt: str = "{:.3f}", headers: dict | None = None) -> str:
-    """A list of dicts as a markdown table (displayed in a notebook); returns the markdown."""
+    """Display a list of dicts as a markdown table; returns the markdown (a ``str`` that, left as a cell's last
+    value, adds no second output)."""
     if not rows:
-        return ""
+        return Shown("")
     columns = columns or list(rows[0])
     headers = headers or {}
 
@@ -66,6 +88,6 @@ def table(rows: list[dict], columns: list[str] | None = None, *, floatfmt: str =
     lines = ["| " + " | ".join(headers.get(c, c) for c in columns) + " |",
              "|" + "|".join("---" for _ in columns) + "|"]
     lines += ["| " + " | ".join(fmt(r.get(c)) for c in columns) + " |" for r in rows]
-    md = "\n".join(lines)
+    md = Shown("\n".join(lines))
     markdown(md)
     return md

@@ -15,7 +15,7 @@ the classical capacity bounds for the network's parameter count W:
 
 - finite class: a float32 network is one of |H| = 2^(32 W) functions, ln|H| = 32 W ln 2; realizable bound
   (ln|H| + ln(1/delta)) / n and agnostic bound R_hat + sqrt((ln|H| + ln(2/delta)) / (2n))
-  (Mohri et al. 2018, Theorem 2.5 and Corollary 2.11);
+  (Mohri et al. 2018, Theorems 2.5 and 2.13);
 - VC: R_hat + sqrt(2 ln Pi(n) / n) + sqrt(ln(1/delta) / (2n)) (Mohri et al. 2018, Corollary 3.19) with
   the growth function Pi(n) <= (e n / d)^d for n >= d, and Pi(n) <= 2^n always, for the VC dimension
   proxy d = W L log2(W): ReLU networks with W weights and L layers have VC dimension O(W L log W) and
@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 
-from . import data, profiles, runs
+from . import data, paper, profiles, runs
 from .experiments import Experiment
 
 # Layers with weights on the longest input-output path: the L of the VC proxy W L log2 W.
@@ -54,6 +54,24 @@ def hoeffding_interval(error: float, n: int, delta: float = 0.05) -> tuple[float
     return max(0.0, error - eps), min(1.0, error + eps)
 
 
+def clopper_pearson_interval(error: float, n: int, delta: float = 0.05) -> tuple[float, float]:
+    """Exact two-sided binomial (Clopper-Pearson) interval for R from the error on n held-out i.i.d. points.
+
+    With k = round(error * n) mistakes: the delta/2 and 1 - delta/2 quantiles of Beta(k, n - k + 1) and
+    Beta(k + 1, n - k) (0 and 1 at the ends). Never wider than Hoeffding's, much narrower near 0 or 1.
+    """
+    from scipy.stats import beta
+
+    _check_delta(delta)
+    _check_n(n)
+    if not 0 <= error <= 1:
+        raise ValueError(f"error={error!r} must be an error rate in [0, 1]")
+    k = round(error * n)
+    lo = 0.0 if k == 0 else float(beta.ppf(delta / 2, k, n - k + 1))
+    hi = 1.0 if k == n else float(beta.ppf(1 - delta / 2, k + 1, n - k))
+    return lo, hi
+
+
 def log_class_size(n_params: int, bits: int = 32) -> float:
     """ln|H| for networks whose ``n_params`` parameters are ``bits``-bit numbers: bits * W * ln 2."""
     if n_params < 1:
@@ -64,7 +82,7 @@ def log_class_size(n_params: int, bits: int = 32) -> float:
 def finite_class_bound(log_h: float, n: float, delta: float = 0.05, train_error: float | None = None) -> float:
     """Finite-class bound on R (Mohri et al. 2018). ``train_error=None``: the realizable bound for a hypothesis
     consistent with the sample, (ln|H| + ln(1/delta)) / n (Theorem 2.5). Otherwise the agnostic bound
-    R_hat + sqrt((ln|H| + ln(2/delta)) / (2n)) (Corollary 2.11), valid for any R_hat."""
+    R_hat + sqrt((ln|H| + ln(2/delta)) / (2n)) (Theorem 2.13), valid for any R_hat."""
     _check_delta(delta)
     _check_n(n)
     if train_error is None:
@@ -79,17 +97,27 @@ def vc_dimension_proxy(n_params: int, depth: int) -> float:
     return n_params * depth * math.log2(n_params)
 
 
-def log_growth(n: float, d: float) -> float:
-    """ln of the growth function bound: min(n ln 2, d ln(e n / d)) (Sauer's lemma applies for n >= d)."""
+def log_growth(n: float, d: float, classes: int = 2) -> float:
+    """ln of the growth function bound of the 0-1 loss class on n points: at most n ln 2 always.
+
+    ``classes=2``: Sauer's lemma, d ln(e n / d) for n >= d, d the VC dimension. ``classes=k > 2``: Natarajan's
+    lemma (Shalev-Shwartz & Ben-David 2014, Lemma 29.4), at most n^d k^(2d) labelings, d the Natarajan dimension.
+    """
+    if classes < 2:
+        raise ValueError(f"classes={classes!r} must be at least 2")
     full = n * math.log(2)
+    if classes > 2:
+        return min(full, d * (math.log(n) + 2 * math.log(classes)))
     return full if n < d else min(full, d * math.log(math.e * n / d))
 
 
-def vc_bound(d: float, n: float, delta: float = 0.05, train_error: float = 0.0) -> float:
-    """R_hat + sqrt(2 ln Pi(n) / n) + sqrt(ln(1/delta) / (2n)) (Mohri et al. 2018, Corollary 3.19)."""
+def vc_bound(d: float, n: float, delta: float = 0.05, train_error: float = 0.0, classes: int = 2) -> float:
+    """R_hat + sqrt(2 ln Pi(n) / n) + sqrt(ln(1/delta) / (2n)) (Mohri et al. 2018, Corollary 3.19; the same proof
+    gives it for k classes with the growth function of the 0-1 loss class, see ``log_growth``)."""
     _check_delta(delta)
     _check_n(n)
-    return train_error + math.sqrt(2 * log_growth(n, d) / n) + math.sqrt(math.log(1 / delta) / (2 * n))
+    return (train_error + math.sqrt(2 * log_growth(n, d, classes) / n)
+            + math.sqrt(math.log(1 / delta) / (2 * n)))
 
 
 def samples_needed(bound, target: float = 0.1, hi: float = 1e30) -> float:
@@ -104,19 +132,20 @@ def samples_needed(bound, target: float = 0.1, hi: float = 1e30) -> float:
 
 
 def bounds_for(n_params: int, depth: int, n: int, delta: float = 0.05, train_error: float = 0.0,
-               target: float = 0.1) -> dict:
-    """Every classical bound for a network with ``n_params`` weights and ``depth`` layers trained on n points."""
-    log_h = log_class_size(n_params)
+               target: float = 0.1, classes: int = 2, bits: int = 32) -> dict:
+    """Every classical bound for a network with ``n_params`` ``bits``-bit weights and ``depth`` layers trained on
+    n points; ``classes > 2`` reads the dimension proxy as a Natarajan dimension (see ``log_growth``)."""
+    log_h = log_class_size(n_params, bits)
     d = vc_dimension_proxy(n_params, depth)
     return {
         "n_params": n_params, "depth": depth, "log_class_size": log_h, "vc_dimension_proxy": d,
         # the realizable bound applies when the network fits its sample exactly, else the agnostic one
         "finite_class": finite_class_bound(log_h, n, delta, train_error=train_error or None),
         "finite_class_agnostic": finite_class_bound(log_h, n, delta, train_error=train_error),
-        "vc": vc_bound(d, n, delta, train_error),
+        "vc": vc_bound(d, n, delta, train_error, classes),
         "n_needed_finite_class": samples_needed(lambda m: finite_class_bound(log_h, m, delta), target),
-        "n_needed_vc": samples_needed(lambda m: vc_bound(d, m, delta), target),
-        "target": target,
+        "n_needed_vc": samples_needed(lambda m: vc_bound(d, m, delta, classes=classes), target),
+        "target": target, "classes": classes, "bits": bits,
     }
 
 
@@ -125,6 +154,18 @@ def bound_grid(ns, capacities, depth: int = 2, delta: float = 0.05) -> dict:
     return {"n": list(ns), "n_params": list(capacities),
             "finite_class": [[finite_class_bound(log_class_size(w), n, delta) for n in ns] for w in capacities],
             "vc": [[vc_bound(vc_dimension_proxy(w, depth), n, delta) for n in ns] for w in capacities]}
+
+
+def reported_errors(model: str, condition: str) -> tuple[float, float]:
+    """(train error, test error) of ``model`` in the paper's Table 1 (CIFAR-10, no random crop, no weight decay),
+    for ``condition`` "true_labels" or "random_labels"."""
+    labels = {"true_labels": "true", "random_labels": "random"}
+    if condition not in labels:
+        raise ValueError(f"condition={condition!r}: Table 1 has true_labels and random_labels only")
+    for m, crop, wd, lab, train, test in paper.TABLE1:
+        if (m, crop, wd, lab) == (model, False, False, labels[condition]):
+            return 1 - train / 100, 1 - test / 100
+    raise ValueError(f"model={model!r} is not in Table 1: choose from {sorted({r[0] for r in paper.TABLE1})}")
 
 
 def run(cfg: dict, *, seed: int, progress: bool | None, out) -> dict:

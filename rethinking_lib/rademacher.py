@@ -23,6 +23,7 @@ import itertools
 import math
 from dataclasses import replace
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -139,6 +140,27 @@ def network_sups(name: str, ds: data.Dataset, sigmas: torch.Tensor, cfg: dict, *
     small_test = replace(ds, x_test=ds.x_test[:1], y_test=ds.y_test[:1] % 2)  # the test set is not needed here
     return [2 * fit_labels(name, small_test, s, cfg, seed=seed + k, width=width, progress=progress)["train_acc"] - 1
             for k, s in enumerate(sigmas)]
+
+
+def linearly_separable(x: torch.Tensor, y: torch.Tensor) -> bool:
+    """Whether some (w, b) has y_i (<w, x_i> + b) >= 1 for every i: a feasibility linear program (HiGHS).
+
+    Cover's function-counting theorem: n points in general position in R^d have 2 sum_{k<d+1} C(n-1, k) of
+    their 2^n labelings linearly separable (with a bias), so a random labeling is separable with probability
+    about 1 while n < 2(d+1). Where this says True, a linear classifier that fails to fit y failed to *find* a
+    separator; the class can represent it.
+    """
+    from scipy.optimize import linprog
+
+    x, y = x.detach().cpu().double().numpy(), y.detach().cpu().double().numpy()
+    if x.ndim != 2 or y.shape != (x.shape[0],):
+        raise ValueError(f"x of shape {tuple(x.shape)} and y of shape {tuple(y.shape)}: pass x (n, d) and y (n,)")
+    a = -y[:, None] * np.hstack([x, np.ones((len(x), 1))])  # -y_i [x_i, 1] . (w, b) <= -1
+    res = linprog(np.zeros(a.shape[1]), A_ub=a, b_ub=-np.ones(len(x)), bounds=(None, None), method="highs")
+    if res.status not in (0, 2):  # 2: infeasible; anything else (iteration limit, numerical trouble) is no answer
+        raise RuntimeError(f"the separability linear program stopped without an answer ({res.message}): "
+                           "try fewer points or rescale x")
+    return res.status == 0
 
 
 def rademacher_bound(train_error: float, complexity: float, n: int, delta: float = 0.05) -> float:

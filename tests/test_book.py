@@ -24,7 +24,8 @@ import set_repo_url  # noqa: E402
 
 CHAPTERS = ["01_pac_learning", "02_rademacher", "03_stability", "04_randomization_tests", "05_regularization",
             "06_expressivity", "07_implicit_regularization"]
-TOC_ORDER = ["intro", *CHAPTERS, "paper_scale", "conclusion", "setup_and_choices", "bibliography"]
+TOC_ORDER = ["intro", "notation", *CHAPTERS, "paper_scale", "conclusion", "setup_and_choices", "engine", "bibliography"]
+NOTEBOOKS = [*CHAPTERS, "conclusion"]
 CONFIG = yaml.safe_load((REPO / "_config.yml").read_text())
 
 
@@ -41,7 +42,7 @@ def test_toc_lists_every_page_in_reading_order():
 
 def test_every_toc_page_exists_and_chapters_are_notebooks():
     pages = build_book.toc_files(REPO)  # raises naming the entry when a file is missing
-    assert [p.stem for p in pages if p.suffix == ".ipynb"] == CHAPTERS
+    assert [p.stem for p in pages if p.suffix == ".ipynb"] == NOTEBOOKS
 
 
 def test_config_renders_executed_copies_offline_with_colab_buttons():
@@ -79,6 +80,30 @@ def test_chapter_follows_the_template(chapter):
     assert re.search(r'^PROFILE = "auto"', params[0].source, flags=re.M)
     # Committed without outputs: the HTML shows what the build executed, not a stale local run.
     assert all(not c.outputs and c.execution_count is None for c in code), "clear the outputs before committing"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_is_a_textbook_chapter(chapter):
+    """Learning goals after the title; key takeaways, 3-5 exercises each with a hidden solution, further reading
+    at the end; numbered prf: statements in the theory chapters."""
+    nb = nbformat.read(REPO / "book" / f"{chapter}.ipynb", as_version=4)
+    md = [c.source for c in nb.cells if c.cell_type == "markdown"]
+    assert "Learning goals" in md[1], "second cell: the learning goals"
+    text = "\n".join(md)
+    tail = text[text.index("## Key takeaways"):]
+    assert "## Further reading" in tail
+    exercises = re.findall(r"```\{exercise\}\n:label: ([\w-]+)", tail)
+    solutions = re.findall(r"`{3,4}\{solution\} ([\w-]+)\n:class: dropdown", tail)
+    assert 3 <= len(exercises) <= 5 and sorted(solutions) == sorted(exercises)
+    if chapter[:2] in {"01", "02", "03", "06", "07"}:
+        assert re.search(r"\{prf:(theorem|definition)\}", text)
+
+
+def test_no_page_mentions_a_tracker():
+    pages = [p for p in (REPO / "book").iterdir() if p.suffix in {".md", ".ipynb"}]
+    for page in pages:
+        words = page.read_text().lower()
+        assert not re.search(r"\bissues?\b", words), f"{page.name} mentions an issue"
 
 
 def test_every_notebook_installs_from_the_config_url():

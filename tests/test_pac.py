@@ -21,6 +21,32 @@ def test_hoeffding_interval_has_its_width_and_covers_at_its_level():
     assert sum(covered) / len(covered) >= 0.95
 
 
+def test_clopper_pearson_is_exact_and_never_wider_than_hoeffding():
+    from scipy.stats import binom
+
+    lo, hi = pac.clopper_pearson_interval(0.0, 1000, 0.05)
+    assert lo == 0 and hi == pytest.approx(1 - 0.025 ** (1 / 1000))  # k = 0: closed form
+    for err, m in [(0.062, 1000), (0.3, 200), (0.9, 1000)]:
+        lo, hi = pac.clopper_pearson_interval(err, m, 0.05)
+        k = round(err * m)
+        assert binom.cdf(k, m, hi) == pytest.approx(0.025) and binom.sf(k - 1, m, lo) == pytest.approx(0.025)
+        h_lo, h_hi = pac.hoeffding_interval(err, m, 0.05)
+        assert hi - lo <= h_hi - h_lo
+    with pytest.raises(ValueError, match="error="):
+        pac.clopper_pearson_interval(1.5, 100)
+
+
+def test_natarajan_growth_and_reported_errors():
+    # k classes: ln Pi(n) <= d (ln n + 2 ln k), capped at n ln 2
+    assert pac.log_growth(1e6, 10, classes=10) == pytest.approx(10 * (math.log(1e6) + 2 * math.log(10)))
+    assert pac.log_growth(100, 1e6, classes=10) == pytest.approx(100 * math.log(2))
+    assert pac.bounds_for(10_000, 2, 1000, classes=10)["vc"] > math.sqrt(2 * math.log(2))
+    assert pac.log_class_size(10, bits=8) == pytest.approx(80 * math.log(2))
+    assert pac.reported_errors("mlp_1x512", "random_labels") == pytest.approx((1 - 0.9934, 1 - 0.1061))
+    with pytest.raises(ValueError, match="model="):
+        pac.reported_errors("resnet", "true_labels")
+
+
 def test_finite_class_bound_counts_float32_parameters():
     assert pac.log_class_size(10) == pytest.approx(320 * math.log(2))
     log_h = pac.log_class_size(1000)

@@ -61,6 +61,18 @@ def test_a_network_fits_random_signs_on_a_small_sample():
     assert all(s <= 1.0 for s in sups) and min(sups) >= 0.9
 
 
+def test_separability_by_linear_program_follows_cover():
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(30, 40, generator=g, dtype=torch.float64)  # 30 points in R^40
+    # n <= d + 1 points in general position: every labeling is separable
+    assert all(rademacher.linearly_separable(x, s) for s in rademacher.signs(30, 5, seed=1))
+    xor = torch.tensor([[0.0, 0.0], [1.0, 1.0], [0.0, 1.0], [1.0, 0.0]])
+    assert not rademacher.linearly_separable(xor, torch.tensor([1.0, 1.0, -1.0, -1.0]))
+    assert rademacher.linearly_separable(xor, torch.tensor([1.0, -1.0, 1.0, -1.0]))  # x_1 < 1/2 separates them
+    with pytest.raises(ValueError, match="shape"):
+        rademacher.linearly_separable(xor, torch.ones(3))
+
+
 def test_bad_inputs():
     with pytest.raises(ValueError, match="n="):
         rademacher.signs(0, 3)

@@ -63,6 +63,9 @@ def test_quick_profile_stability_is_blind_to_labels(results_dir):
     for key in ("true_labels", "random_labels"):
         assert all(m <= b for m, b in zip(cv[key]["sup_gap"], cv["bound"], strict=True))
         assert cv[key]["path_bound_ok"]
+        # the generalization gap in the same (logistic) loss, averaged over runs, is within the HRS bound
+        assert cv[key]["loss_gap"] == pytest.approx(cv[key]["test_loss"] - cv[key]["train_loss"])
+        assert cv[key]["loss_gap"] <= cv["bound"][-1]
     # the same algorithm, the same bound, gaps of the same size, while what it learned differs
     t, r = cv["true_labels"]["sup_gap"][-1], cv["random_labels"]["sup_gap"][-1]
     assert 0.5 < t / r < 2
