@@ -28,6 +28,7 @@ MODULES = {
     "table1": "regularization", "fig2": "regularization", "table2": "regularization",
     "pac": "pac", "rademacher": "rademacher", "stability": "stability",
     "theorem1": "theorem1", "kernel": "kernels", "minnorm": "implicit",
+    "bounds": "bounds", "memorization": "memorization", "double_descent": "double_descent",
 }
 
 
