@@ -15,9 +15,9 @@ two PAC-Bayes bounds (``pac_bayes.py``):
 * ``pac_bayes_bound``: D&R's, prior N(w0, lambda I) centred at the random initialization w0 (no data), the
   posterior optimized against the bound on all m training examples, which the bound also uses;
 * ``pac_bayes_bound_data_prior`` (Dziugaite et al. 2021): the training set is split; the prior mean is the
-  network trained from w0 on the first part S_a only; the posterior's mean is that network trained further
-  on the whole training set; the posterior is optimized against, and the bound evaluated on, the second
-  part S_b only (m = |S_b|), which the prior never saw.
+  network trained from w0 on the first part S_a only; the posterior starts at that mean and is optimized
+  against, and the bound evaluated on, the second part S_b only (m = |S_b|), which the prior never saw. This
+  bounds a stochastic network centred near the S_a-trained one, not the SGD solution on all of S.
 
 Each run is stored on its own (``results.load_or_run("bounds_run", ...)``) so a longer sweep resumes.
 """
