@@ -100,7 +100,7 @@ def path_norm(model: nn.Module, input_shape: tuple) -> float:
 
 @torch.no_grad()
 def sharpness(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, delta: float = SHARPNESS_DELTA,
-              draws: int = 3, iters: int = 10, seed: int = 0) -> float:
+              draws: int = 3, iters: int = 8, seed: int = 0) -> float:
     """1 / sigma^2 for the largest isotropic Gaussian perturbation raising training error by <= ``delta``."""
     from . import pac_bayes
 

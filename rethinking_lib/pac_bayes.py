@@ -124,7 +124,7 @@ def error(model: nn.Module, w: torch.Tensor, x: torch.Tensor, y: torch.Tensor, b
 def optimize_posterior(model: nn.Module, w: torch.Tensor, prior_mean: torch.Tensor, x: torch.Tensor, y: torch.Tensor,
                        *, steps: int, m: int | None = None, lr: float = 1e-3, batch_size: int = 128,
                        init_log_std: float | None = None, init_prior_var: float = math.exp(-8), seed: int = 0,
-                       delta: float = DELTA) -> dict:
+                       delta: float = DELTA, train_mean: bool = True) -> dict:
     """Minimize surrogate(Q) + sqrt(B_RE(Q, lambda) / 2) over Q = N(mu, diag sigma^2) and lambda.
 
     The surrogate of e_hat is the cross entropy divided by log 2 (>= the 0-1 loss), on one draw of
@@ -132,13 +132,14 @@ def optimize_posterior(model: nn.Module, w: torch.Tensor, prior_mean: torch.Tens
     lambda at ``init_prior_var`` (our choice e^-8; sigma starts at sqrt(lambda), so the variance part of the
     KL starts at zero). The KL is to N(prior_mean, lambda I); ``m`` (default len(y))
     is the number of examples the bound will use. Optimizer: RMSprop (as D&R), learning rate ``lr``.
+    With ``train_mean=False`` only sigma and lambda are optimized and the mean stays at ``w``.
     """
     m = m or len(y)
     g = torch.Generator(device=x.device).manual_seed(seed)
-    mu = w.clone().requires_grad_(True)
+    mu = w.clone().requires_grad_(train_mean)
     log_std = torch.full_like(w, 0.5 * math.log(init_prior_var) if init_log_std is None else init_log_std).requires_grad_(True)
     log_lam = torch.tensor(math.log(init_prior_var), device=w.device).requires_grad_(True)
-    opt = torch.optim.RMSprop([mu, log_std, log_lam], lr=lr)
+    opt = torch.optim.RMSprop([mu, log_std, log_lam] if train_mean else [log_std, log_lam], lr=lr)
     n = len(y)
     extra = math.log(math.pi ** 2 * m / (6 * delta))
     for _ in range(steps):
@@ -162,12 +163,12 @@ def optimize_posterior(model: nn.Module, w: torch.Tensor, prior_mean: torch.Tens
 @torch.no_grad()
 def evaluate(model: nn.Module, post: dict, prior_mean: torch.Tensor, x: torch.Tensor, y: torch.Tensor,
              x_test: torch.Tensor | None = None, y_test: torch.Tensor | None = None, *, samples: int = 100,
-             seed: int = 0, delta: float = DELTA, delta_samples: float = DELTA_SAMPLES) -> dict:
+             test_samples: int = 20, seed: int = 0, delta: float = DELTA, delta_samples: float = DELTA_SAMPLES) -> dict:
     """The final bound for posterior ``post`` on the m = len(y) bound examples (x, y).
 
     Rounds lambda up to its grid point, recomputes the KL there, estimates e_hat(Q) with ``samples`` draws
     (bounded by the sample-convergence kl inverse), and returns both bounds plus the stochastic
-    classifier's test error (same draws) when a test set is given.
+    classifier's test error (estimated on the first ``test_samples`` draws) when a test set is given.
     """
     m = len(y)
     j, pen = union_penalty(post["prior_var"])
@@ -179,7 +180,7 @@ def evaluate(model: nn.Module, post: dict, prior_mean: torch.Tensor, x: torch.Te
     for _ in range(samples):
         wq = post["mu"] + std * torch.randn(post["mu"].shape, device=x.device, generator=g)
         errs.append(error(model, wq, x, y))
-        if x_test is not None:
+        if x_test is not None and len(test_errs) < test_samples:
             test_errs.append(error(model, wq, x_test, y_test))
     e_mc = float(np.mean(errs))
     e_hat = kl_inv(e_mc, math.log(2 / delta_samples) / samples)
@@ -192,6 +193,9 @@ def evaluate(model: nn.Module, post: dict, prior_mean: torch.Tensor, x: torch.Te
 
 def bound(model: nn.Module, w: torch.Tensor, prior_mean: torch.Tensor, x, y, x_test=None, y_test=None, *,
           steps: int, samples: int, lr: float = 1e-3, seed: int = 0, **kw) -> dict:
-    """Optimize the posterior around ``w`` against the bound with prior N(prior_mean, lambda I); evaluate it."""
+    """Optimize the posterior around ``w`` against the bound with prior N(prior_mean, lambda I); evaluate it.
+
+    ``kw`` goes to ``optimize_posterior`` (e.g. ``train_mean=False``).
+    """
     post = optimize_posterior(model, w, prior_mean, x, y, steps=steps, lr=lr, seed=seed, **kw)
     return evaluate(model, post, prior_mean, x, y, x_test, y_test, samples=samples, seed=seed)
