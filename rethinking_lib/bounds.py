@@ -38,9 +38,9 @@ MEASURES = ("pac_bayes_bound", "pac_bayes_bound_data_prior", "spectral_margin_co
 _COMMON = {"hidden": 600, "lr": 0.01, "momentum": 0.9, "lr_decay": 1.0, "batch_size": 128,
            "posterior_lr": 1e-3, "data_prior_fraction": 0.5, "device": "auto", "margin_quantiles": 101}
 # quick: 2,000 of the offline digits (training time and the posterior optimization dominate on 2 CPU cores),
-# 150 posterior steps and 200 Monte-Carlo draws (D&R: far longer runs and 150,000 draws on 55,000 examples).
+# 100 posterior steps and 150 Monte-Carlo draws (D&R: far longer runs and 150,000 draws on 55,000 examples).
 QUICK = {**_COMMON, "dataset": "mnist5k", "n_train": 2000, "n_test": 1000, "epochs": 300,
-         "ps": [0.0, 0.5, 1.0], "seeds": [0, 1], "posterior_steps": 150, "mc_samples": 200}
+         "ps": [0.0, 0.5, 1.0], "seeds": [0, 1], "posterior_steps": 100, "mc_samples": 150}
 PAPER = {**_COMMON, "dataset": "mnist", "n_train": 55_000, "n_test": None, "epochs": 300,
          "ps": [0.0, 1.0], "seeds": [0], "posterior_steps": 50_000, "mc_samples": 2_000}
 

@@ -27,7 +27,7 @@ def test_bound_monotone_in_kl_error_and_m():
     assert b == sorted(b) and b[0] > 0.05
     assert pac_bayes.langford_seeger(0.02, 500, 10_000) < pac_bayes.langford_seeger(0.08, 500, 10_000)
     assert pac_bayes.langford_seeger(0.05, 500, 50_000) < pac_bayes.langford_seeger(0.05, 500, 5_000)
-    assert pac_bayes.kl_inv(0.1, 1e6) == 1.0
+    assert pac_bayes.kl_inv(0.1, 1e6) == pytest.approx(1.0)  # a huge budget: vacuous
 
 
 def test_union_penalty_grid():
