@@ -28,7 +28,8 @@ from typing import Any
 from . import profiles, results
 
 # The modules that define experiments (each has an ``EXPERIMENTS`` dict: the one list of names).
-MODULES = ("randomization", "regularization", "pac", "rademacher", "stability", "theorem1", "kernels", "implicit")
+MODULES = ("randomization", "regularization", "pac", "rademacher", "stability", "theorem1", "kernels", "implicit",
+           "memorization", "double_descent", "bounds")
 
 
 def merge(base: dict, delta: dict) -> dict:

@@ -94,3 +94,15 @@ KERNEL_RANDOM_FILTERS = 32_000
 # gamma of the Gaussian kernel exp(-gamma ||x - x'||^2) on pixels / 255: from the authors' public demo code
 # (github.com/pluskid/fitting-random-labels), not stated in the paper.
 KERNEL_GAMMA_DEMO = 0.02
+
+# --- Dziugaite & Roy (2017), "Computing nonvacuous generalization bounds for deep (stochastic) neural networks
+# with many more parameters than training data", Table 1: binary MNIST (55,000 training examples), SGD-trained
+# fully connected nets; PAC-Bayes bound on the optimized stochastic classifier's 0-1 error. ---------------------
+DZIUGAITE_ROY_2017 = {
+    "n_train": 55_000,
+    "hidden": 600,                          # their T-600 network: one hidden layer of 600 units
+    "bound_true_labels_range": (0.16, 0.22),  # true labels, over their networks (T-600 ... T-1200^2)
+    "bound_random_labels_above": 1.0,         # random labels (R-600): vacuous, above 1
+    "delta": 0.025, "delta_samples": 0.01,    # confidence of the bound / of the Monte-Carlo estimate
+    "prior_grid_b": 100, "prior_grid_c": 0.1,  # prior variance grid lambda_j = c exp(-j / b)
+}

@@ -1,0 +1,56 @@
+"""The bounds experiment: measures and PAC-Bayes bounds separate true labels from random labels."""
+
+import math
+
+import pytest
+import torch
+
+from rethinking_lib import experiments, measures, models
+
+
+@pytest.fixture(scope="module")
+def result(results_dir):
+    return experiments.run("bounds", "quick")["result"]
+
+
+def test_summary_has_every_measure(result):
+    keys = {"train_error", "test_error", "pac_bayes_bound", "pac_bayes_bound_data_prior", "spectral_margin_complexity",
+            "frobenius_norm", "path_norm", "sharpness"}
+    for cond in ("true_labels", "random_labels"):
+        assert keys <= set(result["summary"][cond])
+
+
+def test_random_label_bound_far_above_true_label_bound(result):
+    t, r = result["summary"]["true_labels"], result["summary"]["random_labels"]
+    assert t["train_error"] == 0 and r["train_error"] == 0  # both memorized
+    assert r["test_error"] > 0.4 > 0.15 > t["test_error"]
+    assert r["pac_bayes_bound_data_prior"] > t["pac_bayes_bound_data_prior"] + 0.25
+    assert r["pac_bayes_bound_mcallester"] > 1.0  # vacuous, as Dziugaite & Roy report for random labels
+    assert r["pac_bayes_bound_mcallester"] > t["pac_bayes_bound_mcallester"] + 0.5
+    for bound in ("pac_bayes_bound", "pac_bayes_bound_data_prior"):  # a bound is a bound: above the test error
+        assert t[bound] >= t["snn_test_error"] - 0.05
+
+
+def test_norm_measures_grow_with_random_labels(result):
+    t, r = result["summary"]["true_labels"], result["summary"]["random_labels"]
+    for m in ("spectral_margin_complexity", "frobenius_norm", "path_norm"):
+        assert r[m] > t[m], m
+    taus = result["summary"]["kendall_tau"]
+    assert taus["spectral_margin_complexity"] > 0.3 and taus["pac_bayes_bound_data_prior"] > 0.3
+
+
+def test_measures_on_a_known_network():
+    net = models.MLP(2, 2, depth=1, hidden=2)
+    with torch.no_grad():
+        net[1].weight.copy_(torch.tensor([[3.0, 0.0], [0.0, 1.0]]))
+        net[1].bias.zero_()
+        net[3].weight.copy_(torch.tensor([[2.0, 0.0], [0.0, 2.0]]))
+        net[3].bias.zero_()
+    assert measures.frobenius_norm(net) == pytest.approx(math.sqrt(10) * math.sqrt(8))
+    # R_A: spectral norms 3 and 2; row-norm sums 4 and 4
+    expect = 3 * 2 * ((4 / 3) ** (2 / 3) + (4 / 2) ** (2 / 3)) ** 1.5
+    assert measures.spectral_complexity(net) == pytest.approx(expect)
+    # l2 path norm: paths 3*2 and 1*2 -> sqrt(36 + 4)
+    assert measures.path_norm(net, (2,)) == pytest.approx(math.sqrt(40))
+    x, y = torch.tensor([[1.0, 0.0], [0.0, 1.0]]), torch.tensor([0, 1])
+    assert measures.margins(net, x, y).tolist() == pytest.approx([6.0, 2.0])
