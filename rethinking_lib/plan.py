@@ -25,10 +25,11 @@ CHAPTERS = {
     "01_pac_learning": ["pac"],
     "02_rademacher": ["rademacher"],
     "03_stability": ["stability"],
-    "04_randomization_tests": ["fig1a", "fig1bc"],
+    "04_randomization_tests": ["fig1a", "fig1bc", "memorization"],
     "05_regularization": ["table1", "fig2", "table2"],
     "06_expressivity": ["theorem1"],
-    "07_implicit_regularization": ["kernel", "minnorm"],
+    "07_implicit_regularization": ["kernel", "minnorm", "double_descent"],
+    "08_beyond": ["bounds"],
 }
 
 # Training images/s at batch 128 on 28x28x3 crops, full width, when the target GPU is not this machine.
