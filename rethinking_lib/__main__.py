@@ -34,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--out", default=None, help="results folder (default $RETHINKING_RESULTS or ./results)")
     r.add_argument("--json", action="store_true", help="print one JSON object (results + provenance)")
     r.add_argument("--rerun", action="store_true", help="run again even if a stored result exists")
+    r.add_argument("--accept-other-code", action="store_true",
+                   help="load a stored run produced by other code (says so) instead of running it again")
     r.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config setting (VALUE is parsed as JSON), e.g. --set epochs=5")
     _extra_commands(sub)
@@ -54,6 +56,10 @@ def main(argv: list[str] | None = None) -> int:
                     overrides[key] = json.loads(value)
                 except json.JSONDecodeError:
                     overrides[key] = value
+            if args.accept_other_code:
+                import os
+
+                os.environ["RETHINKING_ACCEPT_OTHER_CODE"] = "1"
             rec = experiments.run(args.experiment, args.profile, seed=args.seed, out=args.out,
                                   progress=False if args.json else None, rerun=args.rerun, **overrides)
             if args.json:
@@ -68,10 +74,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _extra_commands(sub) -> None:
-    """Commands that live in their own modules (bench, plan, sweep), registered if present."""
+    """Commands that live in their own modules (bench, sweep, results), registered if present."""
     import importlib
 
-    for mod in ("bench", "sweep"):
+    for mod in ("bench", "sweep", "store_cli"):
         try:
             m = importlib.import_module(f"rethinking_lib.{mod}")
         except ImportError:
