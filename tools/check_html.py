@@ -114,7 +114,8 @@ PROBE = r"""
     widgetViews: views.length,
     widgetsRendered: rendered(),
     // text/plain results that are a Python repr: a quoted string, an object address, a matplotlib object
-    reprOutputs: [...article.querySelectorAll('.cell_output .output.text_plain')].map(o => o.textContent.trim())
+    reprOutputs: [...article.querySelectorAll('.cell_output .output.text_plain')]
+                 .map(o => (o.querySelector('pre') || o).textContent.trim())
                  .filter(t => /^[bruf]?(['"])[\s\S]*\1$/.test(t) || /^<[\w.]+[^<>]* at 0x[0-9a-f]+>$/.test(t)
                               || /^(\[)?<(Figure size|matplotlib\.)/.test(t)).map(t => t.slice(0, 60)),
     widgetErrors: document.querySelectorAll('.widget-subarea .jupyter-widgets-error-widget').length,
