@@ -255,7 +255,7 @@ def test_asset_fetch_checks_the_pinned_hash_and_names_the_url(tmp_path, monkeypa
 
 def fake_plan(missing: dict[str, list[str]]):
     """A stand-in for ``python -m rethinking_lib plan --json``: chapter -> the experiments the store lacks."""
-    def plan(profile, results):
+    def plan(profile, results, *, accept_other_code=False):
         return [{"chapter": ch, "experiments": ["e1", *names], "missing": len(names), "est_s_total": None,
                  "runs": [{"experiment": "e1", "desc": "stored", "stored": True, "est_s": None}]
                  + [{"experiment": n, "desc": f"{n} at {profile}", "stored": False, "est_s": None} for n in names]}

@@ -3,7 +3,7 @@
 Colab's Python already has torch (built for its GPU) and must keep it. Here: a fresh virtual environment that
 sees this environment's packages (torch, numpy, pip, IPython, ...) as Colab's preinstalled ones, but not
 ``rethinking_lib``; a stub ``google.colab`` module; the install URL pointed at a local git repository of this
-working tree (``git+file://``). Running each chapter's install cell in IPython there installs ``rethinking_lib``
+working tree (``git+file://localhost/...``). Running each chapter's install cell in IPython there installs ``rethinking_lib``
 into the fresh environment, leaves torch exactly as it was, and running it again is harmless. No network: pip
 runs with ``--no-index`` and without build isolation (both through pip's environment variables; the cell itself
 is the chapters' own, only its URL changes).
@@ -118,7 +118,8 @@ def test_install_cell_installs_the_package_and_keeps_torch(tmp_path):
     assert cells, "no chapter has an install cell"
     runs = [*cells.items(), next(iter(cells.items()))]  # every distinct cell, then the first one again
     for source, chapters in runs:
-        local = set_repo_url.INSTALL_RE.sub(f'rethinking_lib @ git+{clone.as_uri()}"', source)
+        # file://localhost/...: older pips reject a PEP 508 URL with an empty host (git+file:///...)
+        local = set_repo_url.INSTALL_RE.sub(f'rethinking_lib @ git+file://localhost{clone}"', source)
         assert local != source, f"{chapters}: no install URL to point at the local repository"
         cell = tmp_path / "cell.py"
         cell.write_text(local)

@@ -229,12 +229,14 @@ def render(src: Path, root: Path) -> None:
         raise BuildError(f"jupyter-book build failed (exit {proc.returncode}); the warnings above say where")
 
 
-def chapter_plan(profile: str, results: Path) -> list[dict]:
+def chapter_plan(profile: str, results: Path, *, accept_other_code: bool = False) -> list[dict]:
     """``python -m rethinking_lib plan --profile P --json --out RESULTS``: one dict per chapter, with "chapter",
-    "missing" and "runs" ([{"experiment", "desc", "stored"}, ...])."""
+    "missing" and "runs" ([{"experiment", "desc", "stored"}, ...]). With ``accept_other_code`` the plan runs
+    with ``RETHINKING_ACCEPT_OTHER_CODE=1`` (runs stored by other code then count as stored)."""
     cmd = [sys.executable, "-m", "rethinking_lib", "plan", "--profile", profile, "--json", "--out", str(results)]
+    env = dict(os.environ, **({"RETHINKING_ACCEPT_OTHER_CODE": "1"} if accept_other_code else {}))
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
     except subprocess.TimeoutExpired:
         raise BuildError(f"--no-train: {' '.join(cmd[1:])} took over 5 minutes") from None
     if proc.returncode != 0:
@@ -244,9 +246,9 @@ def chapter_plan(profile: str, results: Path) -> list[dict]:
     return data["chapters"] if isinstance(data, dict) else data
 
 
-def check_stored(profile: str, results: Path, chapters: list[str]) -> None:
+def check_stored(profile: str, results: Path, chapters: list[str], *, accept_other_code: bool = False) -> None:
     """With --no-train: stop at the first chapter (in build order) whose runs the store lacks, listing them."""
-    plan = {entry["chapter"]: entry for entry in chapter_plan(profile, results)}
+    plan = {entry["chapter"]: entry for entry in chapter_plan(profile, results, accept_other_code=accept_other_code)}
     for chapter in chapters:
         entry = plan.get(chapter)
         if entry and entry.get("missing"):
@@ -320,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
         results = Path(given or build / "results").resolve()
         skipped = prerequisites(browser=not args.no_check)
         if args.no_train and run:
-            check_stored(args.profile, results, [nb.stem for nb in run])
+            check_stored(args.profile, results, [nb.stem for nb in run], accept_other_code=args.accept_other_code)
         timings["prerequisites"] = time.perf_counter() - t0
         if args.prerequisites:
             print(f"[prerequisites] ok: Python {sys.version.split()[0]}, packages, results store {results}")
