@@ -36,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--out", default=None, help="results folder (default $RETHINKING_RESULTS or ./results)")
     r.add_argument("--json", action="store_true", help="print one JSON object (results + provenance)")
     r.add_argument("--rerun", action="store_true", help="run again even if a stored result exists")
+    r.add_argument("--accept-other-code", action="store_true",
+                   help="load a stored run produced by other code (says so) instead of running it again")
     r.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config setting (VALUE is parsed as JSON), e.g. --set epochs=5")
     c = sub.add_parser("config", help="the fully resolved settings of every run an experiment trains")
@@ -69,6 +71,10 @@ def main(argv: list[str] | None = None) -> int:
                     overrides[key] = json.loads(value)
                 except json.JSONDecodeError:
                     overrides[key] = value
+            if getattr(args, "accept_other_code", False):
+                import os
+
+                os.environ["RETHINKING_ACCEPT_OTHER_CODE"] = "1"
         if args.cmd == "config":
             return _config(args.experiment, args.profile, args.seed, args.json, overrides)
         if args.cmd == "run":
@@ -86,10 +92,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _extra_commands(sub) -> None:
-    """Commands that live in their own modules (bench, plan, sweep), registered if present."""
+    """Commands that live in their own modules (bench, sweep, results), registered if present."""
     import importlib
 
-    for mod in ("bench", "sweep", "plan"):
+    for mod in ("bench", "sweep", "plan", "store_cli"):
         try:
             m = importlib.import_module(f"rethinking_lib.{mod}")
         except ImportError:

@@ -91,3 +91,10 @@ def table(rows: list[dict], columns: list[str] | None = None, *, floatfmt: str =
     md = Shown("\n".join(lines))
     markdown(md)
     return md
+
+
+def provenance_note(record: dict) -> str:
+    """One line naming the code that produced a stored run: "produced by rethinking_lib 0.1.0, commit <sha>[, dirty]"."""
+    from . import results
+
+    return f"produced by {results.describe_code(record)}"

@@ -1,14 +1,21 @@
-"""The book pipeline: table of contents, chapter template, one repository URL, the build failing loudly, and the
-headless-browser check of the rendered HTML (on a tiny book built here, not the real chapters)."""
+"""The book pipeline: table of contents, chapter template, one repository URL, the build's prerequisites, the
+build failing loudly, and the headless-browser check of the rendered HTML (on a tiny book built here, not the
+real chapters). The browser tests skip, saying why, where no Chromium is installed, except in CI (``CI=true``),
+where they are required."""
 
 from __future__ import annotations
 
+import html
+import io
 import json
 import os
 import re
 import shutil
+import struct
 import subprocess
 import sys
+import tarfile
+import time
 from pathlib import Path
 
 import nbformat
@@ -18,6 +25,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tools"))
 
+import book_toc  # noqa: E402
 import build_book  # noqa: E402
 import check_html  # noqa: E402
 import set_repo_url  # noqa: E402
@@ -29,20 +37,33 @@ NOTEBOOKS = [*CHAPTERS, "conclusion"]
 CONFIG = yaml.safe_load((REPO / "_config.yml").read_text())
 
 
-def toc_entries() -> list[str]:
-    toc = yaml.safe_load((REPO / "_toc.yml").read_text())
-    return [toc["root"], *(c["file"] for c in toc["chapters"])]
+BROWSER, NO_BROWSER = check_html.find_browser()
+
+
+@pytest.fixture
+def browser_needed():
+    """Skip, saying why, where no browser can run; in CI a missing browser fails the test instead."""
+    if BROWSER is None:
+        if check_html.ci():
+            pytest.fail(f"the browser check is required in CI: {NO_BROWSER}")
+        pytest.skip(f"browser check skipped: {NO_BROWSER}")
 
 
 # --- table of contents and configuration -------------------------------------------------------------------
 
 def test_toc_lists_every_page_in_reading_order():
-    assert toc_entries() == [f"book/{name}" for name in TOC_ORDER]
-
-
-def test_every_toc_page_exists_and_chapters_are_notebooks():
-    pages = build_book.toc_files(REPO)  # raises naming the entry when a file is missing
+    # The one _toc.yml parser (the build and the browser check use it too); it raises naming a missing file.
+    pages = book_toc.toc_files(REPO)
+    assert [p.with_suffix("").as_posix() for p in pages] == [f"book/{name}" for name in TOC_ORDER]
     assert [p.stem for p in pages if p.suffix == ".ipynb"] == NOTEBOOKS
+    assert build_book.toc_files is check_html.toc_files is set_repo_url.toc_files is book_toc.toc_files
+
+
+def test_toc_names_a_missing_page(tmp_path):
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n  - file: gone\n")
+    (tmp_path / "intro.md").write_text("# Intro\n")
+    with pytest.raises(book_toc.BuildError, match="'gone'"):
+        book_toc.toc_files(tmp_path)
 
 
 def test_config_renders_executed_copies_offline_with_colab_buttons():
@@ -116,8 +137,7 @@ def test_set_repo_url_rewrites_config_and_install_cells(tmp_path):
     (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nchapters:\n  - file: book/ch\n")
     (tmp_path / "book").mkdir()
     (tmp_path / "book" / "intro.md").write_text("# Intro\n")
-    nbformat.write(notebook([f'%pip install -q "rethinking_lib @ git+{CONFIG["repository"]["url"]}"', "x = 1"]),
-                   tmp_path / "book" / "ch.ipynb")
+    nbformat.write(notebook(["x = 1"]), tmp_path / "book" / "ch.ipynb")  # with the template's install cell
     changed = set_repo_url.set_url("https://github.com/someone/fork", tmp_path)
     assert {p.name for p in changed} == {"_config.yml", "ch.ipynb"}
     assert set_repo_url.config_url(tmp_path) == "https://github.com/someone/fork"
@@ -136,11 +156,16 @@ GOOD = ["import matplotlib.pyplot as plt",
         "import ipywidgets\nipywidgets.IntSlider(value=3, min=0, max=9, description='p')"]
 
 
+INSTALL = ('import sys\nif "google.colab" in sys.modules:\n'
+           f'    %pip install -q "rethinking_lib @ git+{CONFIG["repository"]["url"]}"')
+
+
 def notebook(cells: list[str], title: str = "# Tiny chapter\n\nMath $R(h) = P[h(x) \\neq c(x)]$ and\n\n$$\\sum_i x_i$$"):
     nb = nbformat.v4.new_notebook()
     params = nbformat.v4.new_code_cell('PROFILE = "auto"')
     params.metadata["tags"] = ["parameters"]
-    nb.cells = [nbformat.v4.new_markdown_cell(title), params, *map(nbformat.v4.new_code_cell, cells)]
+    nb.cells = [nbformat.v4.new_markdown_cell(title), nbformat.v4.new_code_cell(INSTALL), params,
+                *map(nbformat.v4.new_code_cell, cells)]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     return nb
 
@@ -158,10 +183,145 @@ def mini_book(root: Path, chapters: dict[str, list[str]]) -> Path:
     return root
 
 
-def build(root: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k != "RETHINKING_RESULTS"}
+def build(root: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    environ = {k: v for k, v in os.environ.items() if k != "RETHINKING_RESULTS"}
     return subprocess.run([sys.executable, str(REPO / "tools" / "build_book.py"), "--root", str(root), *args],
-                          capture_output=True, text=True, env=env, timeout=600)
+                          capture_output=True, text=True, env=dict(environ, **env), timeout=600)
+
+
+def only_python(tmp_path: Path) -> dict[str, str]:
+    """The environment of a machine with only Python: no npm, node or chromium on the PATH, not CI."""
+    bare = tmp_path / "bare-bin"
+    bare.mkdir(exist_ok=True)
+    return {"PATH": str(bare), "CI": "", "CHROMIUM": "", "PLAYWRIGHT_BROWSERS_PATH": str(tmp_path / "no-browsers")}
+
+
+# --- prerequisites, checked before any chapter executes -------------------------------------------------------
+
+def test_prerequisites_on_a_machine_with_only_python(tmp_path):
+    """No npm, no chromium on the PATH: the build can still run; it says in one line that the check is skipped,
+    and in CI the same machine is refused before any chapter executes."""
+    env = only_python(tmp_path)
+    assert shutil.which("npm", path=env["PATH"]) is None and shutil.which("chromium", path=env["PATH"]) is None
+    proc = build(REPO, "--prerequisites", **env)
+    assert proc.returncode == 0, proc.stderr
+    skipped = [line for line in proc.stdout.splitlines() if "browser check skipped" in line]
+    assert len(skipped) == 1 and "no Chromium found" in skipped[0] and "apt-get install -y chromium" in skipped[0]
+    t0 = time.perf_counter()
+    proc = build(REPO, **dict(env, CI="true"))
+    assert proc.returncode == 1 and time.perf_counter() - t0 < 60
+    assert "BUILD FAILED: the browser check is required in CI (CI=true) but cannot run: no Chromium found" in proc.stderr
+    assert "[execute]" not in proc.stdout
+
+
+def test_prerequisites_name_a_missing_python_package(monkeypatch):
+    monkeypatch.setitem(build_book.PYTHON_NEEDS, "no_such_module_xyz", "no-such-package")
+    with pytest.raises(build_book.BuildError, match="missing Python packages .*no-such-package"):
+        build_book.prerequisites(browser=False)
+
+
+def tgz(members: dict[str, bytes | str]) -> bytes:
+    """A tarball: name -> file content (bytes) or symlink target (str)."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for name, what in members.items():
+            info = tarfile.TarInfo(name)
+            if isinstance(what, str):
+                info.type, info.linkname = tarfile.SYMTYPE, what
+                tar.addfile(info)
+            else:
+                info.size = len(what)
+                tar.addfile(info, io.BytesIO(what))
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("use_filter", [False, True] if hasattr(tarfile, "data_filter") else [False])
+def test_tarballs_unpack_safely_with_or_without_tarfile_filters(tmp_path, use_filter):
+    """Python 3.11.2 (Debian 12) has no ``extractall(filter=...)``: the fallback refuses the same members."""
+    good = tmp_path / "good.tgz"
+    good.write_bytes(tgz({"package/a.js": b"var a;", "package/sub/b.js": b"var b;"}))
+    build_book.extract_tgz(good, tmp_path / "out", use_filter=use_filter)
+    assert (tmp_path / "out" / "package" / "sub" / "b.js").read_bytes() == b"var b;"
+    for i, bad in enumerate([{"package/../../evil.js": b"x"}, {"package/link": "/etc/passwd"}]):
+        path = tmp_path / f"bad{i}.tgz"
+        path.write_bytes(tgz(bad))
+        with pytest.raises((build_book.BuildError, tarfile.TarError)):
+            build_book.extract_tgz(path, tmp_path / f"out{i}", use_filter=use_filter)
+    assert not (tmp_path / "evil.js").exists()
+
+
+def test_asset_fetch_checks_the_pinned_hash_and_names_the_url(tmp_path, monkeypatch):
+    import urllib.error
+    import urllib.request
+
+    class Reply(io.BytesIO):
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    monkeypatch.setattr(urllib.request, "urlopen", lambda url, timeout: Reply(b"not mathjax"))
+    version, integrity = build_book.NPM_ASSETS["mathjax"]
+    with pytest.raises(build_book.BuildError, match="differs from the pinned"):
+        build_book.fetch_tarball("mathjax", version, integrity, tmp_path / "m.tgz")
+
+    def offline(url, timeout):
+        raise urllib.error.URLError("Name or service not known")
+
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    with pytest.raises(build_book.BuildError, match=r"could not fetch https://registry\.npmjs\.org/mathjax/-/mathjax-3"):
+        build_book.fetch_tarball("mathjax", version, integrity, tmp_path / "m.tgz")
+    assert build_book.tarball_url("@jupyter-widgets/html-manager", "1.0.15") == \
+        "https://registry.npmjs.org/@jupyter-widgets/html-manager/-/html-manager-1.0.15.tgz"
+
+
+# --- rendering an edition from stored runs (--no-train) --------------------------------------------------------
+
+def fake_plan(missing: dict[str, list[str]]):
+    """A stand-in for ``python -m rethinking_lib plan --json``: chapter -> the experiments the store lacks."""
+    def plan(profile, results, *, accept_other_code=False):
+        return [{"chapter": ch, "experiments": ["e1", *names], "missing": len(names), "est_s_total": None,
+                 "runs": [{"experiment": "e1", "desc": "stored", "stored": True, "est_s": None}]
+                 + [{"experiment": n, "desc": f"{n} at {profile}", "stored": False, "est_s": None} for n in names]}
+                for ch, names in missing.items()]
+    return plan
+
+
+@pytest.fixture
+def build_env(monkeypatch):
+    """build_book.main runs in this process: restore what it sets in os.environ."""
+    for key in ("RETHINKING_PROGRESS", "RETHINKING_RESULTS", "JUPYTER_PATH", "PYDEVD_DISABLE_FILE_VALIDATION",
+                "RETHINKING_NO_TRAIN", "RETHINKING_ACCEPT_OTHER_CODE"):
+        monkeypatch.setenv(key, os.environ.get(key, ""))
+        if not os.environ[key]:
+            monkeypatch.delenv(key)
+
+
+def test_no_train_stops_at_the_first_chapter_with_missing_runs(tmp_path, monkeypatch, capsys, build_env):
+    root = mini_book(tmp_path / "book", {"first": ["x = 1"], "second": ["x = 2"], "third": ["x = 3"]})
+    monkeypatch.setattr(build_book, "chapter_plan", fake_plan({"first": [], "second": ["fig1bc", "table1"],
+                                                               "third": ["kernel"]}))
+    t0 = time.perf_counter()
+    code = build_book.main(["--root", str(root), "--profile", "paper", "--results", str(tmp_path / "empty"),
+                            "--no-train", "--no-check"])
+    assert code == 1 and time.perf_counter() - t0 < 60
+    err = capsys.readouterr().err
+    assert "--no-train: chapter second needs 2 run(s) at profile paper" in err
+    assert "fig1bc: fig1bc at paper" in err and "table1: table1 at paper" in err and "kernel" not in err
+    assert not (root / "_build" / "executed" / "book" / "first.ipynb").exists(), "no chapter executed"
+
+
+@pytest.mark.book
+def test_no_train_safety_net_stops_a_chapter_that_would_train(tmp_path, monkeypatch, capsys, build_env):
+    """The plan says all is stored, but a cell asks the store for a run it lacks: the chapter fails, naming it."""
+    root = mini_book(tmp_path / "book", {"ch": ['from rethinking_lib import results\n'
+                                               'results.load_or_run("demo", {"k": 1}, lambda: 1)']})
+    monkeypatch.setattr(build_book, "chapter_plan", fake_plan({"ch": []}))
+    code = build_book.main(["--root", str(root), "--results", str(tmp_path / "empty"), "--no-train", "--no-check"])
+    err = capsys.readouterr().err
+    assert code == 1 and "chapter book/ch.ipynb failed in cell" in err
+    assert "MissingRun" in err and "RETHINKING_NO_TRAIN=1 forbids training" in err
 
 
 @pytest.mark.book
@@ -178,12 +338,30 @@ def test_build_fails_naming_the_chapter_and_cell(tmp_path):
 
 @pytest.fixture(scope="module")
 def built_book(tmp_path_factory):
-    """Execute and render a tiny book: one good chapter (figure, math, widget), one without a figure."""
-    root = mini_book(tmp_path_factory.mktemp("book"), {"good": GOOD, "nofig": ["print('no figure here')"]})
-    proc = build(root, "--no-check")
+    """Execute and render a tiny book on a machine with only Python on the PATH (no npm, no chromium): one good
+    chapter (figure, math, widget), one without a figure, one whose cell shows a bare string repr."""
+    tmp = tmp_path_factory.mktemp("book")
+    root = mini_book(tmp / "root", {"good": GOOD, "nofig": ["print('no figure here')"],
+                                    "repr": [*GOOD[:2], "'| a | b |\\n|---|---|'"]})
+    proc = build(root, **only_python(tmp))
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "[execute] book/good.ipynb:" in proc.stdout and "stage timings" in proc.stdout
+    assert proc.stdout.strip().splitlines()[-1].startswith("browser check skipped: no Chromium found")
     return root
+
+
+@pytest.mark.book
+def test_injected_parameters_removed_and_install_cell_collapsed(built_book):
+    nb = json.loads((built_book / "_build" / "executed" / "book" / "good.ipynb").read_text())
+    tags = {"".join(c["source"]).splitlines()[0]: c["metadata"].get("tags", []) for c in nb["cells"] if c["source"]}
+    injected = [t for t in tags.values() if "injected-parameters" in t]
+    assert injected and all("remove-cell" in t for t in injected)
+    assert "hide-input" in tags["import sys"]
+    page = (built_book / "_build" / "html" / "book" / "good.html").read_text()
+    text = html.unescape(re.sub(r"<[^>]+>", "", page))
+    assert 'PROFILE = "quick"' not in text, "the injected-parameters cell is on the page"
+    assert 'PROFILE = "auto"' in text  # the chapter's own parameters cell stays
+    assert "git+" in text and "tag_hide-input" in page  # the install cell is there, collapsed
 
 
 @pytest.mark.book
@@ -195,7 +373,7 @@ def test_executed_copy_keeps_widget_state_and_the_quick_profile(built_book):
 
 
 @pytest.mark.book
-def test_browser_check_passes_a_good_page_offline(built_book):
+def test_browser_check_passes_a_good_page_offline(built_book, browser_needed):
     """Figure, MathJax and the widget render from file:// with every non-local request blocked."""
     html = built_book / "_build" / "html"
     assert check_html.check_site(html, [Path("book/intro.md"), Path("book/good.ipynb")]) == []
@@ -204,7 +382,7 @@ def test_browser_check_passes_a_good_page_offline(built_book):
 
 
 @pytest.mark.book
-def test_browser_check_fails_a_chapter_without_figure(built_book):
+def test_browser_check_fails_a_chapter_without_figure(built_book, browser_needed):
     failures = check_html.check_site(built_book / "_build" / "html", [Path("book/nofig.ipynb")])
     assert failures == ["book/nofig.ipynb: no figure: a chapter page needs at least one image from a cell output"]
 
@@ -218,14 +396,14 @@ def tampered(built_book: Path, tmp_path: Path, edit) -> Path:
 
 
 @pytest.mark.book
-def test_browser_check_fails_when_the_figure_is_missing(built_book, tmp_path):
+def test_browser_check_fails_when_the_figure_is_missing(built_book, tmp_path, browser_needed):
     html = tampered(built_book, tmp_path, lambda t: re.sub(r'<img [^>]*src="[^"]*_images/[^>]*>', "", t))
     failures = check_html.check_site(html, [Path("book/good.ipynb")])
     assert any("book/good.ipynb: no figure" in f for f in failures), failures
 
 
 @pytest.mark.book
-def test_browser_check_fails_on_a_traceback_and_on_unrendered_math(built_book, tmp_path):
+def test_browser_check_fails_on_a_traceback_and_on_unrendered_math(built_book, tmp_path, browser_needed):
     def edit(text):
         text = text.replace("_static/mathjax/tex-mml-chtml.js", "_static/mathjax/missing.js")
         return text.replace('id="tiny-chapter">', 'id="tiny-chapter"><div class="output traceback">'
@@ -234,3 +412,27 @@ def test_browser_check_fails_on_a_traceback_and_on_unrendered_math(built_book, t
     failures = check_html.check_site(tampered(built_book, tmp_path, edit), [Path("book/good.ipynb")])
     assert any("error output / traceback" in f for f in failures), failures
     assert any("MathJax did not load" in f for f in failures), failures
+
+
+@pytest.mark.book
+def test_browser_check_fails_on_a_bare_repr_output(built_book, browser_needed):
+    failures = check_html.check_site(built_book / "_build" / "html", [Path("book/repr.ipynb")])
+    assert len(failures) == 1 and "1 cell output(s) that are a bare Python repr, e.g. \"'| a | b |" in failures[0]
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    return struct.unpack(">II", path.read_bytes()[16:24])
+
+
+@pytest.mark.book
+def test_screenshots_capture_the_whole_page(built_book, browser_needed, tmp_path):
+    shots = tmp_path / "shots"
+    assert check_html.check_site(built_book / "_build" / "html", [Path("book/good.ipynb")], screenshots=shots) == []
+    width, height = png_size(shots / "good.png")
+    browser = check_html.Browser()
+    try:
+        assert browser.load((built_book / "_build" / "html" / "book" / "good.html").as_uri()) is None
+        page_w, page_h = browser.evaluate("[document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
+    finally:
+        browser.close()
+    assert (width, height) == (page_w, page_h) and width >= check_html.VIEWPORT["width"]

