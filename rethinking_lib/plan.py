@@ -117,17 +117,10 @@ def where(profile: str) -> dict:
 
 
 def _stored_record(name: str, exp, p: str, out) -> bool:
-    cfg = dict(exp.config(p), profile=p, seed=0)
-    status = getattr(results, "status", None)
-    if status is not None:
-        return status(name, cfg, out) == "current"
-    return results.run_path(name, cfg, out).exists()
+    return results.servable(name, dict(exp.config(p), profile=p, seed=0), out)
 
 
 def _stored_run(s: dict, out) -> bool:
-    status = getattr(results, "status", None)
-    if status is not None:
-        return status("train", s, out) == "current"
     return runs.stored(s, out)
 
 

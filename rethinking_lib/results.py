@@ -290,6 +290,13 @@ def accepting_other_code(accept_other_code: bool | None = None) -> bool:
     return _env_flag(ACCEPT_ENV) if accept_other_code is None else bool(accept_other_code)
 
 
+def servable(experiment: str, config: Any, out: str | os.PathLike | None = None) -> bool:
+    """Whether ``load_or_run`` would serve a stored run instead of training: stored by this code, or by other
+    code while other code is accepted."""
+    st = status(experiment, config, out)
+    return st == "current" or (st == "other_code" and accepting_other_code())
+
+
 def no_train() -> bool:
     """Whether ``$RETHINKING_NO_TRAIN`` forbids training (a missing run raises :class:`MissingRun`)."""
     return _env_flag(NO_TRAIN_ENV)

@@ -105,7 +105,8 @@ def unique(specs: list[dict]) -> list[dict]:
 
 
 def stored(s: dict, out=None) -> bool:
-    return results.run_path("train", spec(**s), out).exists()
+    """Whether the store would serve run ``s`` without training it (see ``results.servable``)."""
+    return results.servable("train", spec(**s), out)
 
 
 def seeded(cfg: dict, seed: int) -> dict:

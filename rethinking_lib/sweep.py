@@ -90,7 +90,7 @@ def run(specs: list[dict], *, executor: str = "serial", out=None, workers: int |
         else:
             errors = _run_submitit(todo, out, "local" if executor == "submitit-local" else "slurm",
                                    folder or Path(out) / "submitit", slurm or {}, log)
-    done = sum(results.run_path("train", s, out).exists() for s in todo)
+    done = sum(runs.stored(s, out) for s in todo)
     return {"runs": n_unique, "skipped": n_unique - len(todo), "submitted": len(todo), "completed": done,
             "errors": errors, "seconds": time.perf_counter() - t0, "out": out}
 
