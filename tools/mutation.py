@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -73,7 +74,8 @@ def _toml_list(items: list[str]) -> str:
     return "[" + ", ".join(json.dumps(x) for x in items) + "]"
 
 
-def run_module(name: str, work: Path, *, timeout: int, max_children: int) -> dict:
+def run_module(name: str, work: Path, *, timeout: int, max_children: int, only: list[str] | None = None,
+               pytest_args: list[str] | None = None) -> dict:
     mutate, tests = MODULES[name]
     copy = work / name
     if copy.exists():
@@ -85,14 +87,18 @@ def run_module(name: str, work: Path, *, timeout: int, max_children: int) -> dic
                 f"source_paths = {_toml_list(['rethinking_lib'])}\n"
                 f"only_mutate = {_toml_list(mutate)}\n"
                 f"pytest_add_cli_args_test_selection = {_toml_list(tests)}\n"
-                f"pytest_add_cli_args = {_toml_list(['-q', '-p', 'no:cacheprovider'])}\n")
+                f"pytest_add_cli_args = {_toml_list(['-q', '-p', 'no:cacheprovider'] + (pytest_args or []))}\n"
+                "timeout_multiplier = 3.0\n")
     with open(copy / "tests" / "conftest.py", "a") as f:
         f.write(FRESH_STORE)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "RETHINKING_RESULTS")}
     env["RETHINKING_PROGRESS"] = "0"
+    env["OMP_NUM_THREADS"] = "1"  # mutmut's time limit is CPU time: one thread keeps it close to wall time
     mutmut = [sys.executable, "-m", "mutmut"]
     try:
-        run = subprocess.run(mutmut + ["run", "--max-children", str(max_children)], cwd=copy, env=env,
+        names = [f"rethinking_lib.{Path(f).stem}.x{sep}{pat}__mutmut_*" for f in mutate for pat in (only or [])
+                 for sep in ("_", "ǁ")]
+        run = subprocess.run(mutmut + ["run", "--max-children", str(max_children)] + names, cwd=copy, env=env,
                              timeout=timeout, capture_output=True, text=True)
         finished = True
     except subprocess.TimeoutExpired:
@@ -101,7 +107,7 @@ def run_module(name: str, work: Path, *, timeout: int, max_children: int) -> dic
     status: dict[str, str] = {}
     for line in res.stdout.splitlines():
         key, sep, st = line.strip().rpartition(": ")
-        if sep:
+        if sep and st != "not checked":
             status[key] = st
     counts: dict[str, int] = {}
     for st in status.values():
@@ -123,12 +129,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-children", type=int, default=1, help="parallel mutants (default 1: a shared 2-core machine)")
     ap.add_argument("--keep", type=Path, default=None, help="keep the work copies in this folder")
     ap.add_argument("--json", action="store_true", help="print one JSON object per module")
+    ap.add_argument("--only", nargs="+", default=None, metavar="FUNCTION",
+                    help="mutate only these functions (fnmatch patterns, e.g. construct check_distinct 'Solver*')")
+    ap.add_argument("--pytest-args", default="", help="extra pytest arguments, e.g. \"-k 'not quick_experiment'\"")
     args = ap.parse_args(argv)
     if shutil.which("mutmut") is None and subprocess.run([sys.executable, "-c", "import mutmut"]).returncode:
         ap.exit(2, "error: mutmut is not installed: pip install 'mutmut>=3.3'\n")
     work = args.keep or Path(tempfile.mkdtemp(prefix="mutation-"))
     for name in args.modules:
-        r = run_module(name, work, timeout=args.timeout, max_children=args.max_children)
+        r = run_module(name, work, timeout=args.timeout, max_children=args.max_children, only=args.only,
+                       pytest_args=shlex.split(args.pytest_args))
         if args.json:
             print(json.dumps(r))
         else:
