@@ -177,3 +177,54 @@ def test_cli_n_zero_is_a_one_line_error(capsys, results_dir):
     assert main(["run", "theorem1", "--profile", "quick", "--set", "n=0"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "n=0 must be a positive integer" in err
+
+
+def test_check_messages_and_boundaries_are_exact():
+    X, _ = _data(12, 3, seed=8)
+    X[1], X[11] = X[0], X[10]
+    with pytest.raises(ValueError, match=r"rows 0 and 1, 10 and 11 are identical\. Theorem 1 needs n distinct points: "
+                                         r"remove the duplicates \(a function"):
+        theorem1.project(X)
+    Y, _ = _data(12, 3, seed=8)
+    for k in range(1, 6):
+        Y[k] = Y[0]
+    with pytest.raises(ValueError, match=r"rows 0 and 1, 0 and 2, 0 and 3 \(and 12 more pairs\) are identical"):
+        theorem1.project(Y)
+    two = torch.ones(2, 3, dtype=torch.float64)
+    with pytest.raises(ValueError, match="rows 0 and 1 are identical"):
+        theorem1.project(two)
+    with pytest.raises(ValueError, match=r"a has shape \(2,\); it must be \(3,\), one weight per input dimension"):
+        theorem1.project(X, a=torch.ones(2, dtype=torch.float64))
+
+
+def test_duplicate_tolerance_is_relative_and_scale_free():
+    X, _ = _data(30, 5, seed=9)
+    X = X * 1000.0  # large rows: the candidate window must scale with |a| |x|
+    X[20] = X[4] * (1 + 0.4e-6)  # inside DUP_RTOL = 1e-6
+    with pytest.raises(ValueError, match="rows 4 and 20 are equal up to rounding"):
+        theorem1.project(X)
+    X[20] = X[4] * (1 + 3e-6)  # outside: a distinct point
+    theorem1.project(X, seed=1)
+
+
+def test_tie_message_names_the_dtype_and_suggests_float64_only_when_it_helps():
+    a = torch.tensor([1.0, 0.0], dtype=torch.float64)
+    X = torch.tensor([[1.0, 0.0], [2.0, 1.0], [1.0 + 1e-16, 5.0]], dtype=torch.float64)
+    with pytest.raises(ValueError, match=r"rows 0 and 2 nearly coincide .* in float64\): pass another seed \(or a\)$"):
+        theorem1.project(X, a=a)
+    X32, a32 = X.float(), a.float()
+    X32[2, 0] = 1.0 + 1e-7
+    with pytest.raises(ValueError, match=r"in float32\): pass another seed \(or a\), or use dtype=torch.float64$"):
+        theorem1.project(X32, a=a32)
+
+
+def test_first_threshold_sits_one_mean_gap_below_and_tolerance_defaults():
+    zs = torch.tensor([0.0, 1.0, 3.0], dtype=torch.float64)
+    b = theorem1.thresholds(zs, frac=0.25)
+    assert torch.allclose(b, torch.tensor([-1.5 + 0.25 * 1.5, 0.25, 1.5], dtype=torch.float64))
+    assert torch.allclose(theorem1.thresholds(torch.tensor([2.0], dtype=torch.float64), frac=0.5),
+                          torch.tensor([1.5], dtype=torch.float64))
+    with pytest.raises(ValueError, match="frac=0 must be strictly between 0 and 1"):
+        theorem1.thresholds(zs, frac=0)
+    assert theorem1.fit_tolerance(torch.tensor([3.0]), torch.float16) == pytest.approx(3e-5)
+    assert theorem1.fit_tolerance(torch.zeros(0), torch.float32) == pytest.approx(1e-2)
