@@ -126,12 +126,15 @@ def _mnist(cfg: dict, seed: int) -> dict:
 
     ds = data.load(cfg["dataset"], crop=None, seed=seed)
     n = cfg["mnist_n"]
+    if n >= ds.x_train[0].numel() or n > len(ds.y_train):
+        raise ValueError(f"minnorm: setting mnist_n={n} must be below the {ds.x_train[0].numel()} pixels (n < d) and "
+                         f"at most the {len(ds.y_train):,} training images (e.g. --set mnist_n=50)")
     X, Xte = ds.x_train[:n].flatten(1).double(), ds.x_test.flatten(1).double()
     Y = torch.nn.functional.one_hot(ds.y_train[:n], ds.num_classes).double()
     g = torch.Generator().manual_seed(seed + 1)
     w0 = torch.randn(X.shape[1], ds.num_classes, generator=g, dtype=torch.float64) * cfg["w0_scale"]
     w_star = min_norm(X, Y)
-    out = {"n": n, "d": int(X.shape[1]), "pinv": _eval(w_star, X, Y, Xte, ds.y_test)}
+    out = {"n": n, "d": int(X.shape[1]), "n_test": int(len(ds.y_test)), "pinv": _eval(w_star, X, Y, Xte, ds.y_test)}
     for name, start in (("sgd_from_zero", None), ("sgd_from_random", w0)):
         w, h = sgd(X, Y, w0=start, epochs=cfg["mnist_epochs"], seed=seed, track=w_star)
         out[name] = dict(_eval(w, X, Y, Xte, ds.y_test), rel_dist_to_pinv=h["dist"][-1], history=h)
@@ -143,7 +146,23 @@ def _eval(w, X, Y, Xte, yte) -> dict:
             "test_error": float(((Xte @ w).argmax(1) != yte).double().mean())}
 
 
+def validate(cfg: dict) -> None:
+    """One-line errors for settings the run cannot use (before any data is loaded)."""
+    from . import checks
+
+    n = checks.positive_int("minnorm", cfg, "n", "40")
+    d = checks.positive_int("minnorm", cfg, "d", "200")
+    if not n < d:
+        raise ValueError(f"minnorm: settings n={n}, d={d}: the argument needs more unknowns than equations, n < d "
+                         f"(e.g. --set d={4 * n})")
+    checks.positive_int("minnorm", cfg, "epochs", "300")
+    checks.positive_int("minnorm", cfg, "mnist_n", "50")
+    checks.positive_int("minnorm", cfg, "mnist_epochs", "400")
+    checks.positive_number("minnorm", cfg, "w0_scale", "0.05")
+
+
 def _run(cfg: dict, *, seed: int, progress=None, out=None) -> dict:
+    validate(cfg)
     syn = _synthetic(cfg, seed)
     mn = _mnist(cfg, seed)
     return {"synthetic": syn, "mnist": mn, "summary": {
@@ -170,3 +189,51 @@ EXPERIMENTS = {
         expect={"quick": "rel. distance to pinv ~1e-6 or below from zero, O(1) from a random start; Hessians equal"},
     ),
 }
+
+
+# ----------------------------------------------------------------------------------------------
+# the chapter's tables and sentences (a chapter cell calls one and displays it)
+
+
+def synthetic_rows(res: dict) -> list[dict]:
+    """SGD from zero, SGD from a random start and the pseudo-inverse: distance to X+y, loss and norm."""
+    syn = res["synthetic"]
+    return [
+        {"run": "SGD from w0 = 0", "relative distance to X+y": syn["from_zero"]["rel_dist_to_pinv"],
+         "training loss": syn["from_zero"]["train_loss"], "norm of w": syn["from_zero"]["norm"]},
+        {"run": "SGD from random w0", "relative distance to X+y": syn["from_random"]["rel_dist_to_pinv"],
+         "training loss": syn["from_random"]["train_loss"], "norm of w": syn["from_random"]["norm"]},
+        {"run": "pseudo-inverse X+y", "relative distance to X+y": 0.0, "training loss": 0.0, "norm of w": syn["pinv_norm"]},
+    ]
+
+
+def synthetic_text(res: dict) -> str:
+    syn = res["synthetic"]
+    return (f"Gaussian data, n = {syn['n']}, d = {syn['d']}, single-example SGD with step 1/max‖x_i‖². From the random "
+            f"start, the distance to the *predicted* limit (I − X⁺X)w₀ + X⁺y is "
+            f"{syn['from_random']['rel_dist_to_predicted']:.1e}.")
+
+
+def hessian_rows(res: dict) -> list[dict]:
+    """The Hessians at the two solutions: their difference, the formula X^T X / n, and the spectrum."""
+    h = res["synthetic"]["hessian"]
+    return [{"max abs. difference H(w_zero) vs H(w_random)": h["max_diff_between_solutions"],
+             "max abs. difference H vs XᵀX/n": h["max_diff_vs_XtX_over_n"],
+             "zero eigenvalues": h["zero_eigenvalues"], "d - n": h["d_minus_n"],
+             "largest eigenvalue": h["eig_max"], "smallest nonzero": h["eig_min_nonzero"]}]
+
+
+def mnist_rows(res: dict) -> list[dict]:
+    """The linear model on digits: pseudo-inverse vs SGD from zero vs SGD from random."""
+    m = res["mnist"]
+    return [{"solution": name, "train MSE": m[key]["train_mse"], "norm": m[key]["norm"],
+             "test error": m[key]["test_error"], "rel. distance to X+y": m[key].get("rel_dist_to_pinv", 0.0)}
+            for name, key in (("pseudo-inverse X+y", "pinv"), ("SGD from 0", "sgd_from_zero"),
+                              ("SGD from random w0", "sgd_from_random"))]
+
+
+def mnist_text(res: dict) -> str:
+    m = res["mnist"]
+    tested = f" on {m['n_test']:,} held-out digits" if "n_test" in m else " on held-out digits"
+    return f"n = {m['n']} training digits, d = {m['d']} pixels, tested{tested}."
+

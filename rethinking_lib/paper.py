@@ -91,6 +91,7 @@ KERNEL_TEST_ERROR = {
 }
 KERNEL_NORM = {"mnist_pixels": 220.0, "mnist_gabor": 390.0}  # norm of the minimum-norm interpolant (approximate)
 KERNEL_RANDOM_FILTERS = 32_000
+MNIST_TRAIN = 60_000  # the MNIST kernel results use the full training set
 # gamma of the Gaussian kernel exp(-gamma ||x - x'||^2) on pixels / 255: from the authors' public demo code
 # (github.com/pluskid/fitting-random-labels), not stated in the paper.
 KERNEL_GAMMA_DEMO = 0.02

@@ -54,8 +54,12 @@ def _check(X: torch.Tensor, y: torch.Tensor | None = None) -> None:
 def project(X: torch.Tensor, *, seed: int = 0, a: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Step 1: a direction ``a`` (standard Gaussian, seeded, unless given) and z = X a, checked distinct.
 
-    Distinct points give distinct projections with probability 1 for a Gaussian a; duplicate points can
-    never be separated, and a clear ValueError says so.
+    Distinct points give distinct projections with probability 1 for a Gaussian a, but in floating point
+    "distinct" needs a margin. Before anything is solved, :func:`check_distinct` refuses, naming the rows,
+    (1) duplicate points, exact or equal up to rounding (no function maps one point to two labels, and
+    their projections may differ only by rounding, which would let the construction "fit" both with huge
+    weights), and (2) distinct points whose projections nearly coincide (within a few units of rounding
+    of |z|): their order along a is then noise; another seed (or a) separates them.
     """
     _check(X)
     if a is None:
@@ -64,23 +68,63 @@ def project(X: torch.Tensor, *, seed: int = 0, a: torch.Tensor | None = None) ->
     elif a.shape != (X.shape[1],):
         raise ValueError(f"a has shape {tuple(a.shape)}; it must be ({X.shape[1]},), one weight per input dimension")
     z = X @ a
-    zs = torch.sort(z).values
-    if len(zs) > 1 and not bool((zs[1:] > zs[:-1]).all()):
-        dup = _duplicates(X)
-        if dup:
-            raise ValueError(f"X has duplicate points (rows {dup[0]} and {dup[1]}): Theorem 1 needs n distinct "
-                             "points; remove duplicates (a function cannot map one point to two labels)")
-        raise ValueError("two projections <a, x_i> coincide: pass another seed (or a) so that they are distinct")
+    check_distinct(X, a, z)
     return a, z
 
 
-def _duplicates(X: torch.Tensor) -> tuple[int, int] | None:
-    _, inverse, counts = torch.unique(X, dim=0, return_inverse=True, return_counts=True)
-    if bool((counts > 1).any()):
-        group = int(torch.nonzero(counts > 1)[0])
-        rows = torch.nonzero(inverse == group).flatten()[:2].tolist()
-        return rows[0], rows[1]
-    return None
+DUP_RTOL = 1e-6  # rows closer than this (relative to the larger row norm) are "equal up to rounding"
+TIE_ULPS = 4     # projections closer than TIE_ULPS * eps(dtype) * max|z| are "tied"
+
+
+def _pairs(rows: list[tuple[int, int]]) -> str:
+    shown = ", ".join(f"{i} and {j}" for i, j in rows[:3])
+    more = len(rows) - 3
+    return shown + (f" (and {more} more pair{'s' if more > 1 else ''})" if more > 0 else "")
+
+
+def check_distinct(X: torch.Tensor, a: torch.Tensor, z: torch.Tensor) -> None:
+    """Refuse duplicate rows (exact or up to ``DUP_RTOL``) and near-tied projections, naming the rows.
+
+    Only pairs whose projections are close can be near-duplicates (|<a, x_i - x_j>| <= |a| |x_i - x_j|),
+    so the rows are compared only within those windows of the sorted projections: O(n log n) for data
+    without duplicates.
+    """
+    if len(z) < 2:
+        return
+    order = torch.argsort(z)
+    zs = z[order]
+    scale = float(zs.abs().max())
+    tie = TIE_ULPS * torch.finfo(z.dtype).eps * scale
+    row_norm = float(X.norm(dim=1).max())
+    window = DUP_RTOL * float(a.norm()) * row_norm + tie
+    ends = torch.searchsorted(zs, zs + window, right=True)
+    dups, near_dups = [], []
+    for i in torch.nonzero(ends - torch.arange(1, len(zs) + 1, device=zs.device) > 0).flatten().tolist():
+        i0 = int(order[i])
+        js = order[i + 1:int(ends[i])]
+        dist = (X[js] - X[i0]).norm(dim=1)
+        big = torch.maximum(X[js].norm(dim=1), X[i0].norm()).clamp_min(torch.finfo(X.dtype).tiny)
+        for j, dj, bj in zip(js.tolist(), dist.tolist(), big.tolist(), strict=True):
+            if dj == 0:
+                dups.append(tuple(sorted((i0, j))))
+            elif dj <= DUP_RTOL * bj:
+                near_dups.append(tuple(sorted((i0, j))))
+    if dups or near_dups:
+        what = []
+        if dups:
+            what.append(f"rows {_pairs(sorted(dups))} are identical")
+        if near_dups:
+            what.append(f"rows {_pairs(sorted(near_dups))} are equal up to rounding "
+                        f"(relative distance <= {DUP_RTOL:g})")
+        raise ValueError(f"X has duplicate points: {'; '.join(what)}. Theorem 1 needs n distinct points: remove the "
+                         "duplicates (a function cannot map one point to two labels)")
+    gaps = zs[1:] - zs[:-1]
+    tied = torch.nonzero(gaps <= tie).flatten().tolist()
+    if tied:
+        rows = [tuple(sorted((int(order[k]), int(order[k + 1])))) for k in tied]
+        raise ValueError(f"the projections <a, x_i> of rows {_pairs(rows)} nearly coincide (gap <= {tie:.2g}, "
+                         f"{TIE_ULPS} units of rounding of max|z| in {str(z.dtype)[6:]}): pass another seed (or a)"
+                         + (", or use dtype=torch.float64" if z.dtype != torch.float64 else ""))
 
 
 def thresholds(z_sorted: torch.Tensor, frac: float = FRAC) -> torch.Tensor:
@@ -122,11 +166,34 @@ class TwoLayerNet(nn.Module):
         return self.forward(x).round().long()
 
 
+# c(X[i]) must match y[i] to within FIT_RTOL[dtype] * max(1, max|y|) (far below the 0.5 that rounding to a class
+# label needs); a larger error is a FitError, never a silently wrong network
+FIT_RTOL = {torch.float64: 1e-5, torch.float32: 1e-2}
+
+
+class FitError(ValueError):
+    """The constructed net misses its own data by more than the tolerance (a one-line error, like ValueError)."""
+
+    def __init__(self, message: str, max_error: float, tol: float):
+        super().__init__(message)
+        self.max_error, self.tol = max_error, tol
+
+
+def fit_tolerance(y: torch.Tensor, dtype: torch.dtype) -> float:
+    """The largest accepted max |c(x_i) - y_i|: ``FIT_RTOL[dtype]`` times the targets' scale (at least 1)."""
+    return FIT_RTOL.get(dtype, 1e-5) * max(1.0, float(y.abs().max()) if y.numel() else 1.0)
+
+
 def construct(X: torch.Tensor, y: torch.Tensor, *, seed: int = 0, dtype: torch.dtype = torch.float64,
-              a: torch.Tensor | None = None, frac: float = FRAC) -> TwoLayerNet:
+              a: torch.Tensor | None = None, frac: float = FRAC, verify: bool = True,
+              tol: float | None = None) -> TwoLayerNet:
     """Steps 1-4: the network of Theorem 1 with ``c(X[i]) == y[i]`` (up to rounding in ``dtype``).
 
     ``y`` is (n,) real targets or class indices (2n + d weights) or (n, k) (w becomes n x k).
+    Duplicate or near-tied points are refused before solving (:func:`check_distinct`). After solving, the
+    net is evaluated on X and a max error above ``tol`` (default :func:`fit_tolerance`) raises
+    :class:`FitError` naming the worst row; ``verify=False`` skips that check, for measuring how far
+    floating point drifts (``fit_report``), never for using the net.
     """
     X = torch.as_tensor(X)
     y = torch.as_tensor(y)
@@ -139,7 +206,18 @@ def construct(X: torch.Tensor, y: torch.Tensor, *, seed: int = 0, dtype: torch.d
     A = relu_matrix(zs, b)
     rhs = y.to(X.device, dtype)[order]
     w = torch.linalg.solve_triangular(A, rhs[:, None] if rhs.ndim == 1 else rhs, upper=False)
-    return TwoLayerNet(a, b, w[:, 0] if y.ndim == 1 else w)
+    net = TwoLayerNet(a, b, w[:, 0] if y.ndim == 1 else w)
+    if verify:
+        tol = fit_tolerance(y, dtype) if tol is None else tol
+        with torch.no_grad():
+            err = (net(X) - y.to(X.device, dtype)).abs()
+            err = err if err.ndim == 1 else err.max(1).values
+        worst = int(err.argmax())
+        if not float(err[worst]) <= tol:  # also catches NaN
+            raise FitError(f"the constructed net misses row {worst} by {float(err[worst]):.3g} (tolerance {tol:.3g}, "
+                           f"n = {len(err)}, {str(dtype)[6:]}): rounding broke the exact fit; use dtype=torch.float64, "
+                           "fewer points, or a larger tol", float(err[worst]), tol)
+    return net
 
 
 def num_params(net: nn.Module) -> int:
@@ -218,13 +296,18 @@ def _sum_rows(nb: int, outs: int, w_blk: torch.Tensor) -> torch.Tensor:
 
 
 def fit_report(X: torch.Tensor, y: torch.Tensor, *, dtype=torch.float64, seed: int = 0, frac: float = FRAC) -> dict:
-    """Build the net in ``dtype`` and measure what it does on its own data (error None if it cannot be built)."""
+    """Build the net in ``dtype`` and measure what it does on its own data.
+
+    This is the one place that builds without the fit check, because measuring the drift is its job: the
+    row says ``fits`` (max error within :func:`fit_tolerance`) and, when it does not, ``failure`` says why.
+    A net that cannot be built at all (duplicates, tied projections) has ``max_fit_error`` None.
+    """
     t0 = time.perf_counter()
     base = {"n": int(X.shape[0]), "d": int(X.flatten(1).shape[1]), "dtype": str(dtype).replace("torch.", ""), "frac": frac}
     try:
-        net = construct(X, y, seed=seed, dtype=dtype, frac=frac)
-    except ValueError as e:  # e.g. float32 projections of n = 3,000 points collide: record it, do not hide it
-        return dict(base, params=None, max_fit_error=None, failure=str(e))
+        net = construct(X, y, seed=seed, dtype=dtype, frac=frac, verify=False)
+    except ValueError as e:  # e.g. float32 projections of n = 3,000 points tie: record it, do not hide it
+        return dict(base, params=None, max_fit_error=None, fits=False, failure=str(e))
     build_s = time.perf_counter() - t0
     with torch.no_grad():
         out = net(X.flatten(1))
@@ -232,13 +315,18 @@ def fit_report(X: torch.Tensor, y: torch.Tensor, *, dtype=torch.float64, seed: i
         zs = torch.sort(X.flatten(1).to(dtype) @ net.a).values
         gaps = zs[1:] - zs[:-1]
         rng = float(zs[-1] - zs[0])
+    tol = fit_tolerance(y, dtype)
+    max_err = float(err.max())
     rep = {
-        **base, "params": num_params(net), "max_fit_error": float(err.max()), "mean_fit_error": float(err.mean()),
+        **base, "params": num_params(net), "max_fit_error": max_err, "mean_fit_error": float(err.mean()),
+        "tol": tol, "fits": max_err <= tol,
         "max_abs_w": float(net.w.detach().abs().max()),
         "min_gap_rel": float(gaps.min()) / rng if len(gaps) else None,
         "mean_gap_rel": float(gaps.mean()) / rng if len(gaps) else None,
         "build_s": build_s,
     }
+    if not rep["fits"]:
+        rep["failure"] = f"max fit error {max_err:.3g} above the tolerance {tol:.3g}: not an exact fit"
     if not torch.is_floating_point(y) or bool((y == y.round()).all()):
         rep["labels_recovered"] = float((out.round() == y.to(out.dtype)).double().mean())
     return rep
@@ -295,11 +383,34 @@ def train_same_architecture(X: torch.Tensor, y: torch.Tensor, *, steps: int = 20
 # the experiment
 
 
+def validate(cfg: dict) -> None:
+    """One-line errors for settings the run cannot use (before any data is loaded)."""
+    from . import checks
+
+    n = checks.positive_int("theorem1", cfg, "n", "4000")
+    checks.int_list("theorem1", cfg, "image_ns", "[500,1000]", at_most=n, at_most_name="n")
+    checks.choices("theorem1", cfg, "dtypes", ("float32", "float64"), many=True, required="float64")
+    checks.int_list("theorem1", cfg, "sweep_ns", "[100,300]")
+    checks.positive_int("theorem1", cfg, "sweep_d", "50")
+    deep_n = checks.positive_int("theorem1", cfg, "deep_n", "1000")
+    if deep_n > n:
+        raise ValueError(f"theorem1: setting deep_n={deep_n} is above n = {n} (e.g. --set deep_n={n})")
+    checks.int_list("theorem1", cfg, "deep_ks", "[1,4]", at_most=deep_n, at_most_name="deep_n")
+    sgd_n = checks.positive_int("theorem1", cfg, "sgd_n", "300")
+    if sgd_n > n:
+        raise ValueError(f"theorem1: setting sgd_n={sgd_n} is above n = {n} (e.g. --set sgd_n={n})")
+    checks.positive_int("theorem1", cfg, "sgd_steps", "1000", allow_zero=True)
+    checks.positive_number("theorem1", cfg, "sgd_lr", "0.01")
+
+
 def _images(cfg: dict, seed: int) -> tuple[torch.Tensor, torch.Tensor, str]:
     from . import data
 
     ds = data.load(cfg["dataset"], crop=None, seed=seed)
-    n = min(cfg["n"], len(ds.y_train))
+    if cfg["n"] > len(ds.y_train):
+        raise ValueError(f"theorem1: setting n={cfg['n']} is above the {len(ds.y_train):,} training images of "
+                         f"{cfg['dataset']} (e.g. --set n={len(ds.y_train)})")
+    n = cfg["n"]
     X = ds.x_train[:n].flatten(1).double()
     g = torch.Generator().manual_seed(seed)
     y = torch.randint(0, ds.num_classes, (n,), generator=g).double()  # random labels, as in the paper's tests
@@ -307,10 +418,14 @@ def _images(cfg: dict, seed: int) -> tuple[torch.Tensor, torch.Tensor, str]:
 
 
 def _run(cfg: dict, *, seed: int, progress=None, out=None) -> dict:
+    validate(cfg)
     X, y, desc = _images(cfg, seed)
     real = [fit_report(X[:n], y[:n], dtype=getattr(torch, dt), seed=seed)
-            for n in cfg["image_ns"] if n <= len(y) for dt in cfg["dtypes"]]
-    main = next(r for r in reversed(real) if r["dtype"] == "float64")
+            for n in cfg["image_ns"] for dt in cfg["dtypes"]]
+    main = [r for r in real if r["dtype"] == "float64"][-1]  # the largest n, float64 (validate: both exist)
+    if not main["fits"]:  # the chapter's claim is an exact fit: a miss is an error, not a number on the page
+        raise FitError(f"theorem1: float64 construction on n = {main['n']} images: "
+                       f"{main.get('failure', 'no fit')}", main["max_fit_error"] or float("nan"), main.get("tol", 0.0))
     sweep = conditioning(cfg["sweep_ns"], d=cfg["sweep_d"], dtypes=cfg["dtypes"], seed=seed, fracs=(FRAC, 0.5))
     deep = []
     net = construct(X[:cfg["deep_n"]], y[:cfg["deep_n"]], seed=seed)

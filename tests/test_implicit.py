@@ -57,3 +57,43 @@ def test_bad_shapes_raise():
         implicit.sgd(X, y[:-1])
     with pytest.raises(ValueError, match="w0 has shape"):
         implicit.sgd(X, y, w0=torch.zeros(3, dtype=torch.float64))
+
+
+@pytest.mark.parametrize("setting,match", [
+    ({"n": 0}, "n=0 must be a positive integer"),
+    ({"n": 300}, "n=300, d=200: the argument needs more unknowns than equations"),
+    ({"epochs": 0}, "epochs=0 must be a positive integer"),
+    ({"w0_scale": -1}, "w0_scale=-1 must be a positive number"),
+    ({"mnist_n": 0}, "mnist_n=0 must be a positive integer"),
+])
+def test_minnorm_settings_are_checked_with_one_line_errors(setting, match, results_dir):
+    from rethinking_lib import experiments
+
+    cfg = experiments.get("minnorm").config("quick", **setting)
+    with pytest.raises(ValueError, match=match) as e:
+        implicit.validate(cfg)
+    assert "\n" not in str(e.value) and str(e.value).startswith("minnorm: setting")
+    with pytest.raises(ValueError, match=match):
+        experiments.run("minnorm", "quick", **setting)
+
+
+def test_chapter_rows_and_sentences_come_from_the_result():
+    syn = {"n": 40, "d": 200, "pinv_norm": 2.0,
+           "from_zero": {"rel_dist_to_pinv": 1e-12, "train_loss": 1e-20, "norm": 2.0},
+           "from_random": {"rel_dist_to_pinv": 0.8, "rel_dist_to_predicted": 3e-9, "train_loss": 1e-19, "norm": 5.0},
+           "hessian": {"max_diff_between_solutions": 0.0, "max_diff_vs_XtX_over_n": 1e-16, "zero_eigenvalues": 160,
+                       "d_minus_n": 160, "eig_max": 9.0, "eig_min_nonzero": 0.5}}
+    mn = {"n": 50, "d": 784, "n_test": 1000,
+          **{k: {"norm": v, "train_mse": 0.0, "test_error": 0.3, "rel_dist_to_pinv": v - 1} for k, v in
+             (("sgd_from_zero", 1.0), ("sgd_from_random", 3.0))},
+          "pinv": {"norm": 1.0, "train_mse": 0.0, "test_error": 0.3}}
+    res = {"synthetic": syn, "mnist": mn}
+    rows = implicit.synthetic_rows(res)
+    assert [r["relative distance to X+y"] for r in rows] == [1e-12, 0.8, 0.0]
+    assert [r["norm of w"] for r in rows] == [2.0, 5.0, 2.0]
+    assert "n = 40, d = 200" in implicit.synthetic_text(res) and "3.0e-09" in implicit.synthetic_text(res)
+    (h,) = implicit.hessian_rows(res)
+    assert h["zero eigenvalues"] == h["d - n"] == 160
+    m = implicit.mnist_rows(res)
+    assert [r["norm"] for r in m] == [1.0, 1.0, 3.0] and [r["rel. distance to X+y"] for r in m] == [0.0, 0.0, 2.0]
+    assert implicit.mnist_text(res) == "n = 50 training digits, d = 784 pixels, tested on 1,000 held-out digits."

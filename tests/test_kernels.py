@@ -118,11 +118,86 @@ def test_quick_experiment_shows_the_phenomena(results_dir):
 
 
 def test_results_table_puts_the_papers_numbers_beside_ours():
-    from rethinking_lib import kernels
+    from rethinking_lib import kernels, paper
 
     g = {"train_error": 0.0, "test_error": 0.033, "norm": 39.1}
     rows = kernels.results_table({"datasets": {"mnist5k": {"gaussian": g}}})
-    assert rows[0]["test error %"] == pytest.approx(3.3) and rows[0]["reported test error %"] == "1.2 (on 60,000)"
+    assert rows[0]["test error %"] == pytest.approx(3.3)
+    assert rows[0]["reported test error %"] == paper.KERNEL_TEST_ERROR["mnist_gaussian_pixels"] == 1.2
+    assert rows[0]["reported on"] == "MNIST, 60,000 training images"
     cifar = [r for r in rows if r["data"] == "cifar10"]
-    assert [r["reported test error %"] for r in cifar] == ["46", "17 (CIFAR-10)", "15 (CIFAR-10)"]
-    assert all(r["test error %"] == "not run at this profile" for r in cifar)
+    assert [r["reported test error %"] for r in cifar] == [46.0, 17.0, 15.0]
+    assert all(r["test error %"] == "not run at this profile" and "CIFAR-10" in r["reported on"] for r in cifar)
+
+
+def _fake_result(gabor=True, rf=True):
+    gau = {"n": 4000, "dtype": "float64", "residual": 3e-13, "train_error": 0.0, "test_error": 0.05, "norm": 40.0,
+           "seconds": {"kernel": 1.0, "factor": 0.5, "solve_and_check": 0.25},
+           "ridge": [{"ridge": 0.0, "test_error": 0.05, "norm": 40.0}, {"ridge": 0.1, "test_error": 0.04, "norm": 30.0}],
+           "random_labels": {"train_error": 0.0, "test_error": 0.9, "norm": 160.0}}
+    d0 = {"gaussian": gau}
+    if gabor:
+        d0["gabor"] = {"norm": 60.0, "test_error": 0.03, "train_error": 0.0, "filters": 16}
+    if rf:
+        d0["random_features"] = {"num_filters": 32, "dim": 512, "rows": [
+            {"ridge_rel": 0.0, "test_error": 0.2, "train_error": 0.0, "norm": 900.0},
+            {"ridge_rel": 0.01, "test_error": 0.1, "train_error": 0.01, "norm": 90.0}]}
+    return {"summary": {"dataset": "mnist5k"}, "datasets": {"mnist5k": d0}}
+
+
+def test_chapter_sentences_read_the_measured_and_the_reported_numbers():
+    from rethinking_lib import kernels, paper
+
+    K = _fake_result()
+    txt = kernels.solution_text(K)
+    assert "test error 5.0%" in txt and "norm 40.0" in txt and "residual 3.0e-13" in txt
+    assert f"{paper.KERNEL_TEST_ERROR['mnist_gaussian_pixels']:g}% test error" in txt
+    assert f"norm about {paper.KERNEL_NORM['mnist_pixels']:g}" in txt and "60,000" in txt
+    rt = kernels.ridge_text(K)
+    assert "4.0% at λ = 0.1" in rt and "exact interpolation gives 5.0%" in rt and "20.0% to 10.0%" in rt
+    assert "17% → 15%" in rt
+    assert "20.0% to" not in kernels.ridge_text(_fake_result(rf=False))
+    rows = kernels.random_labels_rows(K)
+    assert [r["norm"] for r in rows] == [40.0, 160.0] and rows[1]["test error"] == 0.9
+    assert "4.0x the norm" in kernels.random_labels_text(K) and "chance = 90% error" in kernels.random_labels_text(K)
+    gt = kernels.gabor_text(K)
+    assert "from 5.0% to 3.0%" in gt and "from 40.0 to 60.0 (up, as in the paper)" in gt
+    assert "1.2% → 0.6%" in gt and "~220 → ~390" in gt
+    assert kernels.gabor_text(_fake_result(gabor=False)) == ""
+    pts = kernels.norm_points(K)
+    assert [p["key"] for p in pts] == ["true_labels", "random_labels", "shuffled_pixels", "gaussian", "gaussian"]
+    assert [p["norm"] for p in pts] == [40.0, 160.0, 60.0, 900.0, 90.0]
+    assert len(kernels.norm_points(_fake_result(gabor=False, rf=False))) == 2
+
+
+def test_rkhs_norm_is_the_one_norm_formula():
+    X = torch.randn(30, 4, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    Y = torch.randn(30, 2, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    sol = kernels.solve_kernel(X, Y, gamma=0.5)
+    K = kernels.kernel_matrix(X, gamma=0.5)
+    expected = float(torch.trace(sol.alpha.T @ K @ sol.alpha)) ** 0.5
+    assert sol.rkhs_norm == pytest.approx(expected, rel=1e-9)
+    assert kernels.solve_gram(K, Y).rkhs_norm == pytest.approx(expected, rel=1e-6)
+    assert kernels.rkhs_norm(sol.alpha, sol.fitted) == pytest.approx(expected, rel=1e-9)
+
+
+@pytest.mark.parametrize("setting,match", [
+    ({"datasets": []}, "datasets=\\[\\] must be a non-empty list"),
+    ({"n_train": 0}, "n_train=0 must be a positive integer"),
+    ({"ridges": []}, "ridges=\\[\\] must be a non-empty list"),
+    ({"ridges": [-1.0]}, "must be a non-empty list of numbers >= 0"),
+    ({"gamma": 0}, "gamma=0 must be a positive number"),
+    ({"gamma": {"mnist": 0.02}}, "has no value for mnist5k"),
+    ({"linear_ns": [0]}, "linear_ns=\\[0\\] must be a list of positive integers"),
+    ({"random_features": {"datasets": ["mnist5k"]}}, "random_features needs the keys"),
+    ({"chunk": 0}, "chunk=0 must be a positive integer"),
+])
+def test_kernel_settings_are_checked_with_one_line_errors(setting, match, results_dir):
+    from rethinking_lib import experiments
+
+    cfg = experiments.get("kernel").config("quick", **setting)
+    with pytest.raises(ValueError, match=match) as e:
+        kernels.validate(cfg)
+    assert "\n" not in str(e.value) and str(e.value).startswith("kernel: setting")
+    with pytest.raises(ValueError, match=match):  # the run itself refuses before loading anything
+        experiments.run("kernel", "quick", out=None, **setting)

@@ -1,0 +1,101 @@
+"""Figures of the randomization-test and regularization chapters (Figures 1a, 1b, 1c, 2b) and the corruption widget."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+
+from .plots_style import PAPER_STYLE, color, figure, finish, image_grid, label, paper_points
+
+
+def fig1a(res: dict, profile: str):
+    """Figure 1a: training loss per step per condition (ours), and steps to fit relative to true labels vs the paper."""
+    fig, (a1, a2) = figure(2, width=10)
+    curves = res["curves"]
+    for cond, c in curves.items():
+        steps = [(i + 1) * c["every"] for i in range(len(c["loss"]))]
+        a1.plot(steps, c["loss"], color=color(cond), label=label(cond), lw=1.2)
+    a1.axhline(2.302585, color="#999999", ls=":", lw=1)
+    a1.set_xlabel("step")
+    a1.set_ylabel("average training loss")
+    a1.set_title(f"{label(res['model'])}: loss until 100% train accuracy")
+    a1.legend()
+    conds = list(curves)
+    base = curves["true_labels"]["steps_to_100"] if "true_labels" in curves else None
+    paper = res["paper_steps_to_zero_loss"]
+    xs = range(len(conds))
+    if base:
+        a2.bar(xs, [(curves[c]["steps_to_100"] or 0) / base for c in conds], color=[color(c) for c in conds],
+               alpha=0.8, label="ours (steps to 100% train)")
+        a2.plot(xs, [paper[c] / paper["true_labels"] for c in conds], ls="none", marker="o", markerfacecolor="none",
+                color="k", ms=8, label="paper, reported (read off Fig. 1a)")
+    a2.set_xticks(list(xs), [label(c) for c in conds], rotation=25, ha="right")
+    a2.set_ylabel("steps to fit / steps for true labels")
+    a2.set_title("time to fit, relative to true labels")
+    a2.legend()
+    return finish(fig, profile)
+
+
+def fig1bc(res: dict, profile: str):
+    """Figures 1b and 1c: relative time to overfit and test error against label corruption, paper's values hollow."""
+    fig, (a1, a2) = figure(2, width=10)
+    paper = res["paper"]
+    for m, rows in res["models"].items():
+        ps = [r["p"] for r in rows]
+        a1.plot(ps, [r["relative_time"] for r in rows], color=color(m), marker="s", label=label(m))
+        a2.plot(ps, [r["test_error"] for r in rows], color=color(m), marker="s", label=label(m))
+        if m in paper["relative_time_at_p1"]:
+            paper_points(a1, [0, 1], [1, paper["relative_time_at_p1"][m]], m, linestyle="none")
+        if m in paper["test_error_at_p0"]:
+            paper_points(a2, [0], [paper["test_error_at_p0"][m]], m, linestyle="none")
+    a1.plot([], [], **{**PAPER_STYLE, "linestyle": "none"}, color="k", label="paper, reported (approx.)")
+    a1.set_xlabel("label corruption p")
+    a1.set_ylabel("time to overfit / time at p = 0")
+    a1.set_title("(b) convergence slowdown")
+    a1.legend()
+    a2.axhline(res["chance_error"], color="#999999", ls=":", lw=1, label="chance")
+    a2.set_xlabel("label corruption p")
+    a2.set_ylabel("test error")
+    a2.set_ylim(0, 1)
+    a2.set_title("(c) generalization error growth")
+    a2.legend()
+    return finish(fig, profile)
+
+
+def fig2b(res: dict, profile: str):
+    """Figure 2b: train and test accuracy over training, cumulative-best test accuracy shaded."""
+    fig, ax = figure(1, width=7)
+    for m, c in res["curves"].items():
+        ax.fill_between(c["epoch"], 0, c["best_test_acc"], color=color(m), alpha=0.12)
+        ax.plot(c["epoch"], c["train_acc"], color=color(m), ls="--", lw=1.2, label=f"{label(m)}, train")
+        ax.plot(c["epoch"], c["test_acc"], color=color(m), label=f"{label(m)}, test")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("accuracy")
+    ax.set_ylim(0, 1.02)
+    ax.set_title("no explicit regularizer; shaded: best test accuracy so far")
+    ax.legend(loc="lower right")
+    return finish(fig, profile)
+
+
+def corruption_widget(images, clean, labels_by_p: dict, selected: int = 0):
+    """A slider over the label-corruption level p flipping between precomputed image grids (titles: labels).
+
+    Linked in the browser (``jslink``) so it also works in the static HTML book without a kernel.
+    """
+    import io
+
+    import ipywidgets as w
+
+    pages = []
+    for p, labels in labels_by_p.items():
+        titles = [f"{y}" if y == c else f"{y} (was {c})" for y, c in zip(labels, clean, strict=True)]
+        changed = sum(y != c for y, c in zip(labels, clean, strict=True))
+        fig = image_grid(images, titles, ncols=8, suptitle=f"p = {p:.1f}: {changed} of {len(clean)} labels changed")
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=72)
+        plt.close(fig)
+        pages.append(w.Image(value=buf.getvalue(), format="png", layout=w.Layout(width="620px")))
+    slider = w.SelectionSlider(options=[f"{p:.1f}" for p in labels_by_p], index=selected, description="p",
+                               continuous_update=True, layout=w.Layout(width="620px"))
+    stack = w.Stack(pages, selected_index=selected)
+    w.jslink((slider, "index"), (stack, "selected_index"))
+    return w.VBox([slider, stack])
