@@ -30,6 +30,11 @@ import torch
 from .data import Dataset
 
 CONDITIONS = ("true_labels", "partial_labels", "random_labels", "shuffled_pixels", "random_pixels", "gaussian")
+LABELS = {  # display names (tables and figures)
+    "true_labels": "true labels", "random_labels": "random labels", "shuffled_pixels": "shuffled pixels",
+    "random_pixels": "random pixels", "gaussian": "Gaussian", "partial_labels": "partially corrupted labels",
+    "linear": "linear",
+}
 
 
 def apply(data: Dataset, condition: str, *, p: float | None = None, seed: int = 0,

@@ -87,11 +87,31 @@ class Experiment:
         for k, v in overrides.items():
             if k not in cfg:
                 raise ValueError(f"{self.name} has no setting {k!r}; its settings are {', '.join(cfg)}")
-            _check_type(self.name, k, v, cfg[k])
+            self._check_type(k, v, cfg[k])
             cfg[k] = v
         if self.validate is not None:
             self.validate(cfg)
         return cfg
+
+    def _check_type(self, key: str, value, default) -> None:
+        """The type of ``default``, or of the same setting in another profile (e.g. one number, or one per dataset)."""
+        others = [c[key] for c in self._all_bases() if key in c and c[key] is not None]
+        for d in [default, *others]:
+            try:
+                _check_type(self.name, key, value, d)
+                return
+            except ValueError:
+                continue
+        _check_type(self.name, key, value, default)
+
+    def _all_bases(self) -> list[dict]:
+        out = []
+        for p in ("quick", "gpu", "paper"):
+            try:
+                out.append(self.base(p))
+            except ValueError:
+                continue
+        return out
 
     def run_specs(self, profile: str, *, seed: int = 0, **overrides) -> list[dict]:
         """The training runs of this experiment at ``profile`` (full specs), exactly as ``fn`` looks them up."""
@@ -159,7 +179,7 @@ def resolved(name: str, profile: str = "auto", *, seed: int = 0, **overrides) ->
     "lr_decay_per_step", "epochs", "steps", "stop_at_100", "batch_size", "weight_decay", "augment", "precision",
     "init", ...}]}``: what ``python -m rethinking_lib config`` prints.
     """
-    from . import models, plan, runs
+    from . import models, runs
 
     exp = get(name)
     p = profiles.resolve(profile)
@@ -167,7 +187,7 @@ def resolved(name: str, profile: str = "auto", *, seed: int = 0, **overrides) ->
     rows = []
     for s in exp.run_specs(p, seed=seed, **overrides):
         spe = runs.steps_per_epoch(s)
-        c, side = plan.input_shape(s)
+        c, side = runs.input_shape(s)
         rows.append({
             "model": s["model"], "width": s["width"], "dataset": s["dataset"], "n_train": runs.train_size(s),
             "n_test": s["n_test"] or runs.DATA_SIZES.get(s["dataset"], (None, None))[1], "crop": side,

@@ -48,15 +48,6 @@ EVAL_SPEEDUP = 3.0
 _RATES: dict[tuple, tuple[float, float]] = {}  # measured (train, eval) images/s, per process
 
 
-def input_shape(s: dict) -> tuple[int, int]:
-    """(channels, side) of what the model of run ``s`` sees (after the crop)."""
-    c, side = runs.IMAGE_SIDES.get(s["dataset"], (3, 32))
-    crop = s["crop"]
-    if crop == "paper":
-        crop = {32: 28, 28: 24}.get(side, side) if s["dataset"] != "folder" else round(side * 7 / 8)
-    return c, crop or side
-
-
 def measured_rates(s: dict, device=None, steps: int = 3) -> tuple[float, float]:
     """(train, eval) images/s of run ``s``'s model on ``device``, from ``steps`` timed steps (cached)."""
     import torch
@@ -64,7 +55,7 @@ def measured_rates(s: dict, device=None, steps: int = 3) -> tuple[float, float]:
     from . import devices, models, train
 
     device = devices.resolve(device or s.get("device", "auto"))
-    c, side = input_shape(s)
+    c, side = runs.input_shape(s)
     prec = train.resolve_precision(s["precision"], device)
     key = (s["model"], s["width"], c, side, s["batch_size"], prec, str(device))
     if key not in _RATES:
@@ -90,7 +81,7 @@ def measured_rates(s: dict, device=None, steps: int = 3) -> tuple[float, float]:
 
 def calibrated_rates(s: dict, profile: str) -> tuple[float, float]:
     """(train, eval) images/s from ``CALIBRATION[profile]``, scaled by pixels and width from 28x28x3, width 1."""
-    c, side = input_shape(s)
+    c, side = runs.input_shape(s)
     r = CALIBRATION[profile]["rates"][s["model"]] * (3 * 28 * 28) / (c * side * side) / max(s["width"], 1e-3)
     return r, r * EVAL_SPEEDUP
 
@@ -139,7 +130,7 @@ def chapter_plan(profile: str, *, out=None, chapters=None) -> list[dict]:
             specs = exp.run_specs(p) if exp.specs is not None else []
             if not specs:
                 rows.append({"experiment": name, "desc": f"{name} (its own computation)",
-                             "stored": _stored_record(name, exp, p, out), "est_s": None})
+                             "stored": _stored_record(name, exp, p, out), "est_s": None, "training_run": False})
                 continue
             for s in specs:
                 k = runs.key(s)
@@ -153,7 +144,7 @@ def chapter_plan(profile: str, *, out=None, chapters=None) -> list[dict]:
                     rates = measured_rates(s) if how["measured"] else calibrated_rates(s, p)
                     est = estimate_seconds(s, rates)
                 rows.append({"experiment": name, "desc": f"{runs.describe(s)}, {s['epochs']} epochs",
-                             "stored": stored, "est_s": est})
+                             "stored": stored, "est_s": est, "training_run": True})
         known = [r["est_s"] for r in rows if r["est_s"] is not None]
         plans.append({"chapter": chapter, "experiments": list(CHAPTERS[chapter]), "profile": p, "runs": rows,
                       "est_s_total": sum(known) if known else None,

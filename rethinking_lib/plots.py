@@ -17,7 +17,6 @@ from .plots_implicit import double_descent, kernel_ridge, minnorm_convergence, n
 from .plots_randomization import corruption_widget, fig1a, fig1bc, fig2b
 from .plots_style import (
     COLORS,
-    CONDITION_LABELS,
     PAPER_STYLE,
     RC,
     caption,
@@ -31,7 +30,7 @@ from .plots_style import (
 )
 
 __all__ = [
-    "COLORS", "CONDITION_LABELS", "PAPER_STYLE", "RC", "caption", "color", "figure", "finish", "image_grid", "label",
+    "COLORS", "PAPER_STYLE", "RC", "caption", "color", "figure", "finish", "image_grid", "label",
     "paper_points", "style",
     "bound_widget", "pac_bounds", "pac_errors", "rademacher_sweeps", "stability_convex", "stability_network",
     "theorem1_1d", "theorem1_2d", "theorem1_conditioning", "triangular_matrix",

@@ -1,8 +1,8 @@
 """The book's plotting style, shared by every figure: size, fonts, one colour per condition / model, the
 paper's reported values as hollow markers or dashed lines, and a caption line naming the profile.
 
-Display names: models come from ``models.LABELS`` (their one definition); the randomization conditions'
-names are here. The figures themselves live in one module per chapter group (``plots_bounds``,
+Display names: ``runs.label`` (models from ``models.LABELS``, conditions from ``corrupt.LABELS``).
+The figures themselves live in one module per chapter group (``plots_bounds``,
 ``plots_randomization``, ``plots_expressivity``, ``plots_implicit``); ``plots`` re-exports them all.
 """
 
@@ -17,11 +17,7 @@ COLORS = {
     "inception_small": "#1f77b4", "inception_small_nobn": "#17becf", "alexnet_small": "#ff7f0e",
     "mlp_1x512": "#2ca02c", "mlp_3x512": "#9467bd", "linear": "#7f7f7f",
 }
-CONDITION_LABELS = {
-    "true_labels": "true labels", "random_labels": "random labels", "shuffled_pixels": "shuffled pixels",
-    "random_pixels": "random pixels", "gaussian": "Gaussian", "partial_labels": "partially corrupted labels",
-    "linear": "linear",
-}
+
 PAPER_STYLE = {"linestyle": "--", "marker": "o", "markerfacecolor": "none", "alpha": 0.8}
 
 RC = {
@@ -42,10 +38,10 @@ def color(key: str) -> str:
 
 
 def label(key: str) -> str:
-    """Display name of a model (``models.LABELS``, the one definition) or of a randomization condition."""
-    from .models import LABELS as MODEL_LABELS
+    """Display name of a model or of a randomization condition (``runs.label``)."""
+    from .runs import label as run_label
 
-    return MODEL_LABELS.get(key) or CONDITION_LABELS.get(key, key)
+    return run_label(key)
 
 
 def figure(ncols: int = 1, nrows: int = 1, *, width: float | None = None, height: float | None = None, **kw):

@@ -105,10 +105,8 @@ def fig1a(cfg: dict, *, seed: int = 0, progress=None, out=None) -> dict:
 
 def fig1a_table(res: dict) -> list[dict]:
     """Figure 1a's comparison rows: the same quantity on both sides (steps until the loss is about zero)."""
-    from .plots import label
-
     thr = res["loss_threshold"]
-    return [{"condition": label(c), f"steps to loss < {thr:g} (ours)": v["steps_to_threshold"],
+    return [{"condition": runs.label(c), f"steps to loss < {thr:g} (ours)": v["steps_to_threshold"],
              "steps to 100% train (ours)": v["steps_to_100"], "final train acc": v["train_acc"],
              "final test acc": v["test_acc"],
              "steps to loss ~0 (paper, read off Fig. 1a)": f"~{res['paper_steps_to_zero_loss'][c]:,}"}
@@ -137,12 +135,10 @@ def validate_fig1bc(cfg: dict) -> None:
 
 def fig1a_summary(res: dict) -> str:
     """One markdown sentence: the order of the conditions, ours and the paper's, and whether all were fitted."""
-    from .plots import label
-
     s = res["summary"]
     return (f"Order from fastest to slowest (steps until the epoch-mean loss is below {res['loss_threshold']:g}), "
-            f"**ours**: {' < '.join(label(c) for c in s['order_ours'])}; **paper** (reported, loss about zero): "
-            f"{' < '.join(label(c) for c in s['order_paper'])}. All five conditions reached 100% training accuracy "
+            f"**ours**: {' < '.join(runs.label(c) for c in s['order_ours'])}; **paper** (reported, loss about zero): "
+            f"{' < '.join(runs.label(c) for c in s['order_paper'])}. All five conditions reached 100% training accuracy "
             f"within the budget here: **{all(v is not None for v in s['steps_to_100'].values())}**.")
 
 
@@ -211,9 +207,7 @@ def reported(paper_figs: dict, model: str, p: float) -> str:
 
 def fig1bc_table(res: dict) -> list[dict]:
     """Figure 1b/1c's numbers as table rows, with the paper's read-offs beside ours."""
-    from .plots import label
-
-    return [{"model": label(m), "p": r["p"], "labels changed": r["fraction_changed"], "final train acc": r["train_acc"],
+    return [{"model": runs.label(m), "p": r["p"], "labels changed": r["fraction_changed"], "final train acc": r["train_acc"],
              "final test error": r["test_error"], "first epoch at 100% train": r["epochs_to_100"],
              "relative time": r["relative_time"], "paper (reported, approx.)": reported(res["paper"], m, r["p"])}
             for m, rows in res["models"].items() for r in rows]
@@ -221,15 +215,13 @@ def fig1bc_table(res: dict) -> list[dict]:
 
 def fig1bc_lines(res: dict) -> str:
     """A markdown list: per model, whether every level was fitted, the test-error trend, the time ratio."""
-    from .plots import label
-
     paper_ratio = res["paper"]["relative_time_at_p1"]
     lines = []
     for m, rows in res["models"].items():
         err = [r["test_error"] for r in rows]
         mono = all(a < b for a, b in zip(err, err[1:], strict=False))
         rel = rows[-1]["relative_time"]
-        lines.append(f"* **{label(m)}**: all levels fitted: {all(r['memorized'] for r in rows)}; test error "
+        lines.append(f"* **{runs.label(m)}**: all levels fitted: {all(r['memorized'] for r in rows)}; test error "
                      f"{err[0]:.2f} at p = {rows[0]['p']:g} to {err[-1]:.2f} at p = {rows[-1]['p']:g} "
                      f"({'monotone' if mono else 'not monotone'})"
                      + (f"; time to overfit at p = 1: {rel:.2f}x that at p = 0" if rel else "")

@@ -189,9 +189,8 @@ def fig2(cfg: dict, *, seed: int = 0, progress=None, out=None) -> dict:
 
 def fig2_table(res: dict) -> list[dict]:
     """Figure 2b's end points: final and best test accuracy, and what early stopping could gain."""
-    from .plots import label
-
-    return [{"model": label(m), "lr": c["lr"], "final train": c.get("final_train_acc"), "final test": c.get("final_test_acc"),
+    return [{"model": runs.label(m), "lr": c["lr"], "final train": c.get("final_train_acc"),
+             "final test": c.get("final_test_acc"),
              "best test during training": c["best_test_acc"][-1] if "best_test_acc" in c else None,
              "early-stopping gain": (c["best_test_acc"][-1] - c["final_test_acc"]) if "best_test_acc" in c else None}
             for m, c in res["curves"].items()]
@@ -228,8 +227,6 @@ def table2(cfg: dict, *, seed: int = 0, progress=None, out=None) -> dict:
 def table1_gains(res: dict) -> str:
     """A markdown list: per model, the test-accuracy gain of the best regularizer setting over none (ours and
     the paper's), and how many models fitted random labels."""
-    from .plots import label
-
     yes = {True: "yes", False: "no"}
     true = [r for r in res["rows"] if r["labels"] == "true" and r["diverged"] is None]
     lines = []
@@ -242,7 +239,7 @@ def table1_gains(res: dict) -> str:
         best = max(rows, key=lambda r: r["test_acc"])
         p_rows = [r["paper_test"] for r in rows if r["paper_test"] is not None]
         which = " (fallback settings)" if bare["fallback"] else ""
-        lines.append(f"* **{label(m)}**{which}: no regularizer {100 * bare['test_acc']:.1f}% test, best setting "
+        lines.append(f"* **{runs.label(m)}**{which}: no regularizer {100 * bare['test_acc']:.1f}% test, best setting "
                      f"{100 * best['test_acc']:.1f}% (crop {yes[best['random_crop']]}, wd {yes[best['weight_decay']]}): "
                      f"a gain of {100 * (best['test_acc'] - bare['test_acc']):.1f} points (paper, reported: "
                      f"{max(p_rows) - bare['paper_test']:.2f}).")
@@ -250,7 +247,7 @@ def table1_gains(res: dict) -> str:
     fitted = [r for r in rand if r["train_acc"] >= 0.99]
     if rand:
         lines.append(f"* **random labels**: {len(fitted)} of {len(rand)} models fitted them (at least 99% training "
-                     f"accuracy; {', '.join(label(r['model']) for r in rand if r not in fitted) or 'none'} did not), "
+                     f"accuracy; {', '.join(runs.label(r['model']) for r in rand if r not in fitted) or 'none'} did not), "
                      f"test accuracy {min(100 * r['test_acc'] for r in rand):.1f}% to "
                      f"{max(100 * r['test_acc'] for r in rand):.1f}% (chance: 10%).")
     return "\n".join(lines)
@@ -258,14 +255,12 @@ def table1_gains(res: dict) -> str:
 
 def table1_table(res: dict) -> list[dict]:
     """Table 1's rows for display: ours (final, best during training, first epoch at 100%) beside the paper's."""
-    from .plots import label
-
     yes = {True: "yes", False: "no"}
 
     def pct(v):
         return None if v is None else 100 * v
 
-    return [{"model": label(r["model"]) + (", random labels" if r["labels"] == "random" else "")
+    return [{"model": runs.label(r["model"]) + (", random labels" if r["labels"] == "random" else "")
              + (f" (fallback lr {r['lr']:g})" if r["fallback"] else ""),
              "random crop": yes[r["random_crop"]], "weight decay": yes[r["weight_decay"]],
              "train % (final)": pct(r["train_acc"]), "test % (final)": pct(r["test_acc"]),
@@ -276,12 +271,10 @@ def table1_table(res: dict) -> list[dict]:
 
 def section3_table(res: dict) -> list[dict]:
     """Section 3's weight-decay random-label runs beside the paper's claim."""
-    from .plots import label
-
     def pct(v):
         return None if v is None else 100 * v
 
-    return [{"model": label(r["model"]), "weight decay": f"{res['weight_decay']:g}", "lr": r["lr"],
+    return [{"model": runs.label(r["model"]), "weight decay": f"{res['weight_decay']:g}", "lr": r["lr"],
              "train % (final)": pct(r["train_acc"]), "test % (final)": pct(r["test_acc"]), "epochs": r["epochs"],
              "first epoch at 100%": r["epochs_to_100"], "paper (reported)": r["paper_claim"]} for r in res["section3"]]
 
@@ -304,14 +297,12 @@ def alexnet_weight_decay_line(res: dict) -> str:
 
 def fig2_note(res: dict) -> str:
     """Says which no-BN run the figure shows: the paper's lr 0.1, or the fallback and why."""
-    from .plots import label
-
     lines = []
     for m, c in res["not_trained"].items():
         fb = res["curves"][m]["fallback"]
         why = (f"diverged ({c['diverged']})" if c.get("diverged")
                else f"stayed at chance (final training accuracy {c['final_train_acc']:.2f})")
-        lines.append(f"*{label(m)} at the paper's lr {c['lr']:g} with {c['init']} init {why}; the figure shows "
+        lines.append(f"*{runs.label(m)} at the paper's lr {c['lr']:g} with {c['init']} init {why}; the figure shows "
                      f"the fallback ({', '.join(f'{k} {v}' for k, v in fb.items())}).*")
     return " ".join(lines)
 

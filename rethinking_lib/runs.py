@@ -152,3 +152,20 @@ def run_one(s: dict, *, out: str | os.PathLike | None = None, progress: bool | N
     if ckpt is not None and ckpt.exists():
         ckpt.unlink()
     return rec
+
+
+def input_shape(s: dict) -> tuple[int, int]:
+    """(channels, side) of what the model of run ``s`` sees (after the crop)."""
+    c, side = IMAGE_SIDES.get(s["dataset"], (3, 32))
+    crop = s["crop"]
+    if crop == "paper":
+        crop = {32: 28, 28: 24}.get(side, side) if s["dataset"] != "folder" else round(side * 7 / 8)
+    return c, crop or side
+
+
+def label(key: str) -> str:
+    """Display name of a model (``models.LABELS``) or of a randomization condition (``corrupt.LABELS``)."""
+    from .corrupt import LABELS as CONDITION_LABELS
+    from .models import LABELS as MODEL_LABELS
+
+    return MODEL_LABELS.get(key) or CONDITION_LABELS.get(key, key)

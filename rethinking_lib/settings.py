@@ -127,7 +127,7 @@ def precision_note(res) -> str:
 def table(name: str, profile: str, **overrides) -> list[dict]:
     """One row per model an experiment trains: the settings that differ between models or profiles."""
     from .experiments import resolved
-    from .plots import label
+    from .runs import label
 
     rows, seen = [], set()
     for r in resolved(name, profile, **overrides)["runs"]:

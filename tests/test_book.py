@@ -113,8 +113,8 @@ def test_chapter_is_a_textbook_chapter(chapter):
     text = "\n".join(md)
     tail = text[text.index("## Key takeaways"):]
     assert "## Further reading" in tail
-    exercises = re.findall(r"```\{exercise\}\n:label: ([\w-]+)", tail)
-    solutions = re.findall(r"`{3,4}\{solution\} ([\w-]+)\n:class: dropdown", tail)
+    exercises = re.findall(r"(?:`{3,4}|:{3,4})\{exercise\}\n:label: ([\w-]+)", tail)  # backtick or colon fences
+    solutions = re.findall(r"(?:`{3,4}|:{3,4})\{solution\} ([\w-]+)\n:class: dropdown", tail)
     assert 3 <= len(exercises) <= 5 and sorted(solutions) == sorted(exercises)
     if chapter[:2] in {"01", "02", "03", "06", "07"}:
         assert re.search(r"\{prf:(theorem|definition)\}", text)
