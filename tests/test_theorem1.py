@@ -228,3 +228,24 @@ def test_first_threshold_sits_one_mean_gap_below_and_tolerance_defaults():
         theorem1.thresholds(zs, frac=0)
     assert theorem1.fit_tolerance(torch.tensor([3.0]), torch.float16) == pytest.approx(3e-5)
     assert theorem1.fit_tolerance(torch.zeros(0), torch.float32) == pytest.approx(1e-2)
+
+
+def test_pair_counts_and_both_kinds_of_duplicates_in_one_message():
+    X, _ = _data(12, 3, seed=10)
+    X[1], X[3], X[5] = X[0], X[2], X[4]
+    with pytest.raises(ValueError, match=r"rows 0 and 1, 2 and 3, 4 and 5 are identical\. "):  # exactly 3: no "(and ...)"
+        theorem1.project(X)
+    X[7], X[9] = X[6], X[8]
+    with pytest.raises(ValueError, match=r"4 and 5 \(and 2 more pairs\) are identical"):
+        theorem1.project(X)
+    Z, _ = _data(12, 3, seed=11)
+    Z[1], Z[3] = Z[0], Z[2] * (1 + 1e-12)
+    with pytest.raises(ValueError, match=r"rows 0 and 1 are identical; rows 2 and 3 are equal up to rounding"):
+        theorem1.project(Z)
+
+
+def test_the_direction_is_a_seeded_float64_gaussian():
+    X, _ = _data(5, 4, seed=12)
+    a, z = theorem1.project(X, seed=3)
+    expected = torch.randn(4, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
+    assert torch.equal(a, expected) and torch.allclose(z, X @ expected)
