@@ -1,4 +1,4 @@
-"""GPU check of the core engine (issue 2): mixed-precision training on CUDA shows the same phenomena.
+"""GPU check of the core engine: mixed-precision training on CUDA shows the same phenomena.
 
 Run on a CUDA machine from the repo root: ``python gpu_checks/core.py``. Prints one line per run and
 exits non-zero if a phenomenon fails: MLP 1x512 on mnist5k memorizes true and random labels (100% train)

@@ -1,4 +1,4 @@
-"""GPU check of the exact kernel solver (issue 6) at the paper's MNIST size: n = 60,000, d = 784.
+"""GPU check of the exact kernel solver at the paper's MNIST size: n = 60,000, d = 784.
 
 Run on a CUDA machine from the repo root: ``python gpu_checks/kernel.py`` (< 60 s on an H100; no network needed).
 Data: real MNIST if cached, else the offline mnist5k digits tiled with N(0, 0.05^2) pixel noise to 60,000

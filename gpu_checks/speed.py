@@ -1,4 +1,4 @@
-"""GPU check for issue 7 ("paper scale, fast"): measure, don't assume. One run, about 5 minutes on an H100.
+"""GPU check of the engine's speed at paper scale: measure, don't assume. One run, about 5 minutes on an H100.
 
     python gpu_checks/speed.py [--budget 290] [--skip-compile] [--quick-memorize]
     python gpu_checks/speed.py --final      # only the defaults (train.CUDA_AUTO): check + bench + memorize, ~100 s
@@ -8,7 +8,7 @@
 2. small Inception, batch 128: images/s of eager / CUDA graph x fp32 / bf16 x NCHW / channels-last, then
    torch.compile variants while the time budget lasts; prints a table and the fastest configuration;
 3. the full benchmark (five models, engine vs standard DataLoader pipeline) with the fastest
-   configuration, against issue 7's targets;
+   configuration, against the speed goals;
 4. time to memorize 50,000 Gaussian images with random labels (small Inception, paper hyper-parameters),
    a mixed-precision (bf16) memorization check if the fastest configuration is fp32, and a small fp16
    (gradient scaler, the Colab T4 path) memorization check.

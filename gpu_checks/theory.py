@@ -1,4 +1,4 @@
-"""GPU check of the theory chapters (issue 5): the paper-profile code paths of ``pac``, ``rademacher`` and
+"""GPU check of the theory chapters: the paper-profile code paths of ``pac``, ``rademacher`` and
 ``stability`` run on CUDA (data on the device, bf16 training) and show their phenomena.
 
 Run on a CUDA machine from the repo root: ``python gpu_checks/theory.py``. No download is needed: the paper
