@@ -5,8 +5,8 @@ each chapter, every training run its experiments declare (``Experiment.specs``; 
 none is one entry for its own record) with whether the results store has it and an estimate in seconds.
 
 Estimates come from a few measured steps on *this* device: each distinct (model, width, input shape,
-batch size, precision) is timed for 3 training steps and one evaluation pass, once per process, and a run
-costs ``epochs x (n_train / train rate + (n_train + n_test) / eval rate)``. A GPU profile (``gpu``,
+batch size, precision) is timed for 3 training steps and one evaluation pass after an untimed warm-up, once per
+process, and a run costs ``epochs x (n_train / train rate + (n_train + n_test) / eval rate)``. A GPU profile (``gpu``,
 ``paper``) asked on a CPU cannot be measured here: the estimate then comes from ``CALIBRATION``, which says
 where its figures come from, and the plan says so.
 
@@ -64,16 +64,21 @@ def measured_rates(s: dict, device=None, steps: int = 3) -> tuple[float, float]:
         eng = train.setup(model, train.TrainConfig(lr=0.01, batch_size=s["batch_size"], precision=prec), device)
         x = torch.randn(s["batch_size"], c, side, side, device=device).contiguous(memory_format=eng.memory_format)
         y = torch.randint(0, 10, (s["batch_size"],), device=device)
-        eng.step(x, y)  # warm-up (allocations, autotuning, capture)
+        xe, ye = x.repeat(4, 1, 1, 1), y.repeat(4)
+        # Warm-up, not timed: allocations, cuDNN autotuning and CUDA-graph capture take the first few steps and
+        # the first evaluation (timing them made a GPU estimate ~60x too long).
+        for _ in range(3):
+            eng.step(x, y)
+        train.accuracy(eng.model, xe, ye, eng.amp_dtype, memory_format=eng.memory_format)
         devices.sync(device)
         t0 = time.perf_counter()
         for _ in range(steps):
             eng.step(x, y)
         devices.sync(device)
         train_rate = steps * len(y) / (time.perf_counter() - t0)
-        xe = x.repeat(4, 1, 1, 1)
         t0 = time.perf_counter()
-        train.accuracy(eng.model, xe, y.repeat(4), eng.amp_dtype, memory_format=eng.memory_format)
+        train.accuracy(eng.model, xe, ye, eng.amp_dtype, memory_format=eng.memory_format)
+        devices.sync(device)
         eval_rate = len(xe) / (time.perf_counter() - t0)
         _RATES[key] = (train_rate, eval_rate)
     return _RATES[key]
