@@ -15,9 +15,12 @@ Data, models, training
 
 Experiments and results
     experiments          the registry behind ``python -m rethinking_lib run EXPERIMENT``
-    profiles             the ``quick`` (CPU, offline) and ``paper`` (GPU, the paper's data) profiles
+    profiles             the ``quick`` (CPU, offline), ``gpu`` (one small GPU) and ``paper`` profiles
+    settings             every training setting written once for the paper, the gpu / quick deltas, the appendix page
+    plan                 per chapter: its runs, which are stored, the estimated time on this device
     checks               one-line checks of an experiment's settings
-    results              the JSON results store with provenance, ``load_or_run``
+    results              the JSON results store with provenance (incl. the code version), ``load_or_run``
+    store_cli            ``results pack`` / ``results unpack``: move a results store between machines
     paper                every number the paper reports, in one place
     __main__             the command line
 
@@ -32,6 +35,12 @@ One module per topic of the book
     kernels              chapter 7: the exact kernel-interpolation experiment and its tables / sentences
     kernel_solver        the memory-bounded exact kernel solver (chunked K, Cholesky, refinement), norms
     kernel_features      Gabor filter bank and random convolutional features (as Gram matrices)
+    double_descent       chapter 7: test error of min-norm random-features regression through the threshold
+    memorization         chapter 4: clean examples are fitted before the corrupted ones (Arpit et al.)
+    pac_bayes            chapter 8: kl inverse, PAC-Bayes bounds, the Dziugaite-Roy posterior optimization
+    measures             chapter 8: spectral margin, Frobenius and path norms, sharpness, rank correlation
+    bounds               chapter 8: the ``bounds`` experiment (true, partial and random labels)
+    claims               the conclusion: every claim of the paper beside this build's measurement
 
 Display
     notebook             what every chapter notebook calls: set up, tables, markdown
@@ -41,6 +50,7 @@ Display
     plots_randomization  chapters 4-5's figures and the corruption widget
     plots_expressivity   chapter 6's figures
     plots_implicit       chapter 7's figures
+    plots_beyond         chapter 8's figures
 """
 
 __version__ = "0.1.0"
