@@ -22,6 +22,7 @@ from .plots_style import (
     caption,
     color,
     figure,
+    figure_slider,
     finish,
     image_grid,
     label,
@@ -30,7 +31,7 @@ from .plots_style import (
 )
 
 __all__ = [
-    "COLORS", "PAPER_STYLE", "RC", "caption", "color", "figure", "finish", "image_grid", "label",
+    "COLORS", "PAPER_STYLE", "RC", "caption", "color", "figure", "figure_slider", "finish", "image_grid", "label",
     "paper_points", "style",
     "bound_widget", "pac_bounds", "pac_errors", "rademacher_sweeps", "stability_convex", "stability_network",
     "theorem1_1d", "theorem1_2d", "theorem1_conditioning", "triangular_matrix",

@@ -78,23 +78,8 @@ def memorization_curves(r: dict, profile: str, ax=None):
 
 def memorization_widget(per_p: list[dict], profile: str, selected: int = 1):
     """A slider over p flipping between precomputed memorization plots (works in the static HTML too)."""
-    import io
-
-    import ipywidgets as w
-    import matplotlib.pyplot as plt
-
-    pages = []
-    for r in per_p:
-        fig = memorization_curves(r, profile)
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=80)
-        plt.close(fig)
-        pages.append(w.Image(value=buf.getvalue(), format="png", layout=w.Layout(width="620px")))
-    slider = w.SelectionSlider(options=[f"{r['p']:g}" for r in per_p], index=selected, description="p",
-                               continuous_update=True, layout=w.Layout(width="620px"))
-    stack = w.Stack(pages, selected_index=selected)
-    w.jslink((slider, "index"), (stack, "selected_index"))
-    return w.VBox([slider, stack])
+    return plots.figure_slider((memorization_curves(r, profile) for r in per_p), [f"{r['p']:g}" for r in per_p],
+                               selected=selected, dpi=80)
 
 
 def double_descent_features(rows: list[dict], n_train: int, ridge: float, profile: str):

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
-
-from .plots_style import PAPER_STYLE, color, figure, finish, image_grid, label, paper_points
+from .plots_style import PAPER_STYLE, color, figure, figure_slider, finish, image_grid, label, paper_points
 
 
 def fig1a(res: dict, profile: str):
@@ -80,25 +78,12 @@ def fig2b(res: dict, profile: str):
 
 
 def corruption_widget(images, clean, labels_by_p: dict, selected: int = 0):
-    """A slider over the label-corruption level p flipping between precomputed image grids (titles: labels).
+    """A slider over the label-corruption level p flipping between precomputed image grids (titles: labels)."""
 
-    Linked in the browser (``jslink``) so it also works in the static HTML book without a kernel.
-    """
-    import io
-
-    import ipywidgets as w
-
-    pages = []
-    for p, labels in labels_by_p.items():
+    def grid(p, labels):
         titles = [f"{y}" if y == c else f"{y} (was {c})" for y, c in zip(labels, clean, strict=True)]
         changed = sum(y != c for y, c in zip(labels, clean, strict=True))
-        fig = image_grid(images, titles, ncols=8, suptitle=f"p = {p:.1f}: {changed} of {len(clean)} labels changed")
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=72)
-        plt.close(fig)
-        pages.append(w.Image(value=buf.getvalue(), format="png", layout=w.Layout(width="620px")))
-    slider = w.SelectionSlider(options=[f"{p:.1f}" for p in labels_by_p], index=selected, description="p",
-                               continuous_update=True, layout=w.Layout(width="620px"))
-    stack = w.Stack(pages, selected_index=selected)
-    w.jslink((slider, "index"), (stack, "selected_index"))
-    return w.VBox([slider, stack])
+        return image_grid(images, titles, ncols=8, suptitle=f"p = {p:.1f}: {changed} of {len(clean)} labels changed")
+
+    return figure_slider((grid(p, labels) for p, labels in labels_by_p.items()), [f"{p:.1f}" for p in labels_by_p],
+                         selected=selected)

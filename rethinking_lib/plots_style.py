@@ -96,3 +96,26 @@ def image_grid(images, titles=None, *, ncols: int = 8, cmap: str = "gray", scale
         fig.suptitle(suptitle, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def figure_slider(figs, options: list[str], *, selected: int = 0, dpi: int = 72, description: str = "p"):
+    """A slider flipping between pre-rendered figures (one per option), e.g. one per corruption level p.
+
+    Each figure is rendered to a PNG and closed as it comes (``figs`` may be a generator); slider and pages are
+    linked in the browser (``jslink``), so the widget also works in the static HTML book without a kernel.
+    """
+    import io
+
+    import ipywidgets as w
+
+    pages = []
+    for fig in figs:
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=dpi)
+        plt.close(fig)
+        pages.append(w.Image(value=buf.getvalue(), format="png", layout=w.Layout(width="620px")))
+    slider = w.SelectionSlider(options=options, index=selected, description=description, continuous_update=True,
+                               layout=w.Layout(width="620px"))
+    stack = w.Stack(pages, selected_index=selected)
+    w.jslink((slider, "index"), (stack, "selected_index"))
+    return w.VBox([slider, stack])
