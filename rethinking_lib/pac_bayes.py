@@ -184,7 +184,8 @@ def evaluate(model: nn.Module, post: dict, prior_mean: torch.Tensor, x: torch.Te
             test_errs.append(error(model, wq, x_test, y_test))
     e_mc = float(np.mean(errs))
     e_hat = kl_inv(e_mc, math.log(2 / delta_samples) / samples)
-    return {"m": m, "kl": kl, "prior_var": lam, "grid_j": j, "snn_train_error_mc": e_mc, "snn_train_error_bound": e_hat,
+    return {"m": m, "params": int(post["mu"].numel()), "kl": kl, "prior_var": lam, "grid_j": j,
+            "snn_train_error_mc": e_mc, "snn_train_error_bound": e_hat,
             "snn_test_error": float(np.mean(test_errs)) if test_errs else None,
             "bound": langford_seeger(e_hat, kl, m, delta, pen),
             "bound_mcallester": mcallester(e_hat, kl, m, delta, pen),

@@ -26,6 +26,7 @@ an edition from stored results on a machine that cannot train them.
 from __future__ import annotations
 
 import ast
+import contextlib
 import datetime as _dt
 import functools
 import hashlib
@@ -329,10 +330,38 @@ def load_or_run(experiment: str, config: Any, fn: Callable[[], Any], *, seed: in
                f"{ACCEPT_ENV}=1")
         raise MissingRun(f"{experiment} (config {key}) in {results_dir(out)}: {NO_TRAIN_ENV}=1 forbids training "
                          f"and {why}")
-    t0 = time.perf_counter()
-    result = fn()
-    record = save(experiment, config, result, seed=seed, wall_time=time.perf_counter() - t0, out=out, roots=roots)
+    with run_lock(experiment, config, out):
+        if not rerun and (done := load(experiment, config, out)) is not None and is_current(done):
+            return dict(done, cached=True, other_code=False)  # another process stored it while we waited
+        t0 = time.perf_counter()
+        result = fn()
+        record = save(experiment, config, result, seed=seed, wall_time=time.perf_counter() - t0, out=out, roots=roots)
     return dict(record, cached=False, other_code=False)
+
+
+@contextlib.contextmanager
+def run_lock(experiment: str, config: Any, out: str | os.PathLike | None = None):
+    """Hold an exclusive lock on one run across processes while it is computed.
+
+    Two processes that need the same run at once (two chapters the book build executes in parallel share
+    runs, e.g. Table 1's plain rows are Figure 1's; a test beside a notebook) then compute it once: the
+    second waits, and ``load_or_run`` serves it what the first stored. A POSIX ``flock`` on
+    ``<results>/locks/<experiment>-<key>.lock``; the OS drops it if the process dies. Where ``fcntl`` is
+    missing (Windows) there is no lock: a shared run may be computed twice (writes stay atomic).
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    folder = results_dir(out) / "locks"
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / f"{experiment}-{config_key(experiment, config)}.lock", "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def checkpoint_path(experiment: str, config: Any, out: str | os.PathLike | None = None) -> Path:

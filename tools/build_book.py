@@ -17,6 +17,8 @@ Stages (each prints its wall time):
    (``$RETHINKING_ASSETS``), and served from the build, so the book reads offline.
 2. execute: papermill runs every notebook in ``_toc.yml`` with ``-p PROFILE <--profile>`` (default quick; cwd =
    the notebook's folder in the build copy, kernel ``python3`` of THIS interpreter) into ``_build/executed/``,
+   ``--jobs`` chapters at a time (default 2 on >= 2 cores, one thread each; longest first; the conclusion,
+   which reads every chapter's runs, after them; a run two chapters share is trained once),
    next to copies of the other pages, ``_config.yml`` and ``_toc.yml``. Results go to ``--results`` or
    ``$RETHINKING_RESULTS`` if set, else to a fresh ``_build/results`` (so the HTML shows results produced by
    this run); ``RETHINKING_PROGRESS=0`` keeps progress bars out of the pages; ``--no-train`` sets
@@ -133,16 +135,25 @@ def default_jobs() -> int:
     return 2 if (os.cpu_count() or 1) >= 2 else 1
 
 
-def execution_order(notebooks: list[Path], history: dict[str, float]) -> tuple[list[Path], list[Path]]:
-    """(chapters, readers): the chapters (pages that train, named in ``plan.CHAPTERS``), longest first by the last
-    build's wall times (``history``; unknown ones keep the toc order, ahead of known ones), and the pages that
-    only read the chapters' stored runs (the conclusion), which run after every chapter has finished: run
-    before, they would train the chapters' runs themselves."""
-    from rethinking_lib import plan
+def execution_order(notebooks: list[Path], history: dict[str, float], profile: str = "quick"
+                    ) -> tuple[list[Path], list[Path]]:
+    """(chapters, readers): the chapters (pages that train, named in ``plan.CHAPTERS``), longest first, and the
+    pages that only read the chapters' stored runs (the conclusion), which run after every chapter has
+    finished: run before, they would train the chapters' runs themselves.
+
+    Longest first by the last build's wall times (``history``); without them, by the number of training runs
+    the chapter declares (an experiment with its own computation counts as one), ties in toc order."""
+    from rethinking_lib import experiments, plan
+
+    def runs(stem: str) -> int:
+        return sum(max(1, len(experiments.get(name).run_specs(profile))) for name in plan.CHAPTERS[stem])
 
     chapters = [nb for nb in notebooks if nb.stem in plan.CHAPTERS]
     readers = [nb for nb in notebooks if nb.stem not in plan.CHAPTERS]
-    chapters.sort(key=lambda nb: -history.get(nb.stem, float("inf")))  # stable: unknown first, in toc order
+    if all(nb.stem in history for nb in chapters):
+        chapters.sort(key=lambda nb: -history[nb.stem])
+    else:
+        chapters.sort(key=lambda nb: -runs(nb.stem))
     return chapters, readers
 
 
@@ -164,7 +175,7 @@ def execute_all(root: Path, src: Path, notebooks: list[Path], *, jobs: int, cell
         history = json.loads(history_file.read_text())
     except (OSError, ValueError):
         history = {}
-    chapters, readers = execution_order(notebooks, history)
+    chapters, readers = execution_order(notebooks, history, profile)
     jobs = max(1, min(jobs, len(chapters) or 1))
     if "OMP_NUM_THREADS" not in os.environ:
         os.environ["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // jobs))
