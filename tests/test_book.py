@@ -292,7 +292,7 @@ def fake_plan(missing: dict[str, list[str]]):
 def build_env(monkeypatch):
     """build_book.main runs in this process: restore what it sets in os.environ."""
     for key in ("RETHINKING_PROGRESS", "RETHINKING_RESULTS", "JUPYTER_PATH", "PYDEVD_DISABLE_FILE_VALIDATION",
-                "RETHINKING_NO_TRAIN", "RETHINKING_ACCEPT_OTHER_CODE"):
+                "RETHINKING_NO_TRAIN", "RETHINKING_ACCEPT_OTHER_CODE", "OMP_NUM_THREADS"):
         monkeypatch.setenv(key, os.environ.get(key, ""))
         if not os.environ[key]:
             monkeypatch.delenv(key)
