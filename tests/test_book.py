@@ -436,3 +436,23 @@ def test_screenshots_capture_the_whole_page(built_book, browser_needed, tmp_path
     finally:
         browser.close()
     assert (width, height) == (page_w, page_h) and width >= check_html.VIEWPORT["width"]
+
+
+def test_chapters_execute_longest_first_and_the_conclusion_after_them():
+    nbs = [Path(f"book/{stem}.ipynb") for stem in
+           ("01_pac_learning", "04_randomization_tests", "05_regularization", "08_beyond", "conclusion")]
+    chapters, readers = build_book.execution_order(nbs, {})
+    assert [p.stem for p in readers] == ["conclusion"]  # it reads every chapter's runs: after them, never beside
+    # no history: by declared training runs (Table 1's chapter has the most), ties in toc order
+    assert [p.stem for p in chapters] == ["05_regularization", "04_randomization_tests", "01_pac_learning", "08_beyond"]
+    history = {"01_pac_learning": 20.0, "04_randomization_tests": 300.0, "05_regularization": 250.0, "08_beyond": 90.0}
+    chapters, _ = build_book.execution_order(nbs, history)
+    assert [p.stem for p in chapters] == ["04_randomization_tests", "05_regularization", "08_beyond", "01_pac_learning"]
+
+
+def test_build_jobs_setting_is_checked(monkeypatch):
+    monkeypatch.setenv("RETHINKING_BUILD_JOBS", "1")
+    assert build_book.default_jobs() == 1
+    monkeypatch.setenv("RETHINKING_BUILD_JOBS", "two")
+    with pytest.raises(SystemExit, match="RETHINKING_BUILD_JOBS='two'"):
+        build_book.default_jobs()
