@@ -116,3 +116,78 @@ def test_pixel_permutations_act_inside_the_crop_the_network_sees(condition):
             win_a, win_b = a[1:7, 1:7].flatten(), b[1:7, 1:7].flatten()
             assert torch.equal(win_a.sort().values, win_b.sort().values)  # the same pixels, permuted
             assert not torch.equal(win_a, win_b)
+
+
+@pytest.mark.parametrize("condition", ["shuffled_pixels", "random_pixels", "gaussian", "true_labels"])
+def test_p_is_refused_outside_the_label_conditions(condition):
+    with pytest.raises(ValueError, match="only applies to 'partial_labels'"):
+        corrupt.apply(_indexed(), condition, p=0.5)
+
+
+@pytest.mark.parametrize("p", [0.3, 2])
+def test_random_labels_refuses_any_p_but_one(p):
+    with pytest.raises(ValueError, match="contradicts 'random_labels'"):
+        corrupt.apply(_indexed(), "random_labels", p=p)
+
+
+def test_random_labels_accepts_p_one_and_p_zero_changes_nothing(mnist):
+    a = corrupt.apply(mnist, "random_labels", p=1, seed=4)
+    assert torch.equal(a.y_train, corrupt.apply(mnist, "random_labels", seed=4).y_train)
+    zero = corrupt.apply(mnist, "partial_labels", p=0.0, seed=4)
+    assert torch.equal(zero.y_train, mnist.y_train) and zero.meta["fraction_changed"] == 0.0
+
+
+def test_true_labels_returns_the_data_unchanged():
+    d = _indexed()
+    out = corrupt.apply(d, "true_labels", seed=5)
+    for f in ("x_train", "y_train", "x_test", "y_test"):
+        assert torch.equal(getattr(out, f), getattr(d, f))
+
+
+def test_meta_records_the_corruption_and_the_clean_labels(mnist):
+    d = _indexed()
+    d.meta = {"source": "unit"}
+    out = corrupt.apply(d, "partial_labels", p=0.7, seed=9, corrupt_test=True)
+    assert {k: out.meta[k] for k in ("source", "condition", "p", "corruption_seed", "corrupt_test")} == {
+        "source": "unit", "condition": "partial_labels", "p": 0.7, "corruption_seed": 9, "corrupt_test": True}
+    assert torch.equal(out.meta["y_train_clean"], d.y_train) and d.meta == {"source": "unit"}
+    assert out.meta["fraction_changed"] == pytest.approx((out.y_train != d.y_train).float().mean().item())
+    twice = corrupt.apply(out, "random_labels", seed=1)  # the clean labels survive a second corruption
+    assert torch.equal(twice.meta["y_train_clean"], d.y_train)
+    m = corrupt.apply(mnist, "random_labels", seed=2).meta["fraction_changed"]
+    assert abs(m - 0.9) < 0.03
+
+
+@pytest.mark.parametrize("condition", ["random_labels", "shuffled_pixels", "random_pixels", "gaussian"])
+def test_every_condition_is_a_function_of_the_seed_train_and_test(condition):
+    d = _indexed(n=8)
+    torch.manual_seed(0)
+    a = corrupt.apply(d, condition, seed=7, corrupt_test=True)
+    torch.manual_seed(1)  # the global generator must not matter
+    b = corrupt.apply(d, condition, seed=7, corrupt_test=True)
+    for f in ("x_train", "y_train", "x_test", "y_test"):
+        assert torch.equal(getattr(a, f), getattr(b, f)), f
+
+
+def test_random_pixels_permutes_each_test_image_too():
+    d = _indexed()
+    out = corrupt.apply(d, "random_pixels", seed=0)
+    perms = set()
+    for i in range(len(d.y_test)):
+        x, x0 = out.x_test[i, 0].flatten(), d.x_test[i, 0].flatten()
+        assert torch.equal(x.sort().values, x0.sort().values)
+        perms.add(tuple(_perm_of(x, x0)))
+    assert len(perms) == len(d.y_test)
+
+
+def test_gaussian_matches_each_channels_mean_and_std_on_train_and_test():
+    g = torch.Generator().manual_seed(0)
+    mean, std = torch.tensor([-2.0, 0.0, 5.0]), torch.tensor([0.5, 1.0, 3.0])
+    x = torch.randn(400, 3, 4, 4, generator=g) * std.view(1, 3, 1, 1) + mean.view(1, 3, 1, 1)
+    y = torch.zeros(400, dtype=torch.long)
+    d = data.Dataset("channels", x, y, x[:300].clone() * 0, y[:300].clone())
+    out = corrupt.apply(d, "gaussian", seed=0)
+    assert not torch.equal(out.x_train, d.x_train)
+    for split in (out.x_train, out.x_test):
+        assert torch.allclose(split.mean(dim=(0, 2, 3)), mean, atol=0.1)
+        assert torch.allclose(split.std(dim=(0, 2, 3)), std, rtol=0.05)

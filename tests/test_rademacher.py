@@ -98,3 +98,45 @@ def test_bad_settings_fail_before_training(tmp_path):
         experiments.run("rademacher", "quick", out=tmp_path, draws=1)
     with pytest.raises(ValueError, match="n_train"):
         experiments.run("rademacher", "quick", out=tmp_path, n=99_999)
+
+
+def test_monte_carlo_mean_and_standard_error():
+    mc = rademacher.monte_carlo([1.0, 2.0, 3.0, 4.0])
+    assert mc["estimate"] == 2.5 and mc["draws"] == 4 and mc["values"] == [1.0, 2.0, 3.0, 4.0]
+    assert mc["stderr"] == pytest.approx(math.sqrt(5 / 3) / 2)  # sample std (n - 1) over sqrt(draws)
+    assert math.isnan(rademacher.monte_carlo([0.7])["stderr"])
+
+
+def test_signs_shape_and_seeds():
+    s = rademacher.signs(7, 4, seed=2)
+    assert s.shape == (4, 7) and s.dtype == torch.float64
+    assert not torch.equal(rademacher.signs(200, 1, seed=1), rademacher.signs(200, 1, seed=2))
+    assert rademacher.signs(1, 1).shape == (1, 1)
+    with pytest.raises(ValueError, match="draws=0"):
+        rademacher.signs(5, 0)
+
+
+def test_closed_forms_against_their_formulas():
+    x, sig = _x(n=6, d=3), rademacher.signs(6, 3, seed=1)
+    for s in sig:
+        expected = 2.0 * float((s[:, None] * x).sum(0).norm()) / 6
+        assert float(rademacher.linear_sup(x, s, 2.0)) == pytest.approx(expected)
+        assert float(rademacher.linear_sup_search(x, s, 2.0)[0]) == pytest.approx(expected)
+    assert rademacher.linear_jensen_bound(x, 2.0) == pytest.approx(2.0 * float(x.pow(2).sum().sqrt()) / 6)
+    h = torch.tensor([[1.0, -1.0, 1.0], [0.5, 0.5, -1.0]])
+    s = torch.tensor([[1.0, 1.0, -1.0], [-1.0, 1.0, 1.0]])
+    assert rademacher.finite_class_sup(h, s).tolist() == pytest.approx([2 / 3, -1 / 3])  # max(-1, 2) / 3, max(-1, -1) / 3
+    assert rademacher.massart_bound(h) == pytest.approx(math.sqrt(3) * math.sqrt(2 * math.log(2)) / 3)
+    assert rademacher.finite_class_exact(torch.ones(1, 20)) == pytest.approx(0.0)  # n = 20 still enumerates
+    assert rademacher.rademacher_bound(0.1, 0.3, 200) == pytest.approx(0.4 + 3 * math.sqrt(math.log(40) / 400))
+
+
+def test_pixels_are_whitened_centre_crops_and_build_gives_two_outputs():
+    ds = data.load("digits", seed=0).subset(8, 4)
+    x = rademacher.pixels(ds, "test")
+    side = ds.image_size
+    assert x.shape == (4, ds.in_channels * side * side)
+    torch.testing.assert_close(x.norm(dim=1), torch.full((4,), math.sqrt(x.shape[1])), rtol=1e-4, atol=1e-4)
+    lin = rademacher.build("linear", ds)
+    assert lin(torch.zeros(2, ds.in_channels, side, side)).shape == (2, 2)
+    assert rademacher.build("mlp_1x512", ds, width=0.5)(torch.zeros(2, ds.in_channels, side, side)).shape == (2, 2)

@@ -77,3 +77,51 @@ def test_quick_profile_stability_is_blind_to_labels(results_dir):
 def test_bad_settings_fail_before_training(tmp_path):
     with pytest.raises(ValueError, match="n=99999"):
         experiments.run("stability", "quick", out=tmp_path, n=99_999)
+
+
+def test_logistic_sgd_steps_are_the_gradient_formula():
+    x = torch.tensor([[1.0, 0.0], [0.0, 2.0]], dtype=torch.float64)
+    y = torch.tensor([[1.0, -1.0]], dtype=torch.float64)
+    rows = torch.tensor([[0, 1, 1]])
+    w = stability.logistic_sgd(x, y, rows, 0.5, 1)
+    assert w.shape == (3, 1, 2)
+    expected, ws = torch.zeros(2, dtype=torch.float64), []
+    for i in (0, 1, 1):  # w <- w + alpha y sigmoid(-y <w, x>) x
+        expected = expected + 0.5 * y[0, i] * torch.sigmoid(-y[0, i] * (expected @ x[i])) * x[i]
+        ws.append(expected.clone())
+    torch.testing.assert_close(w[:, 0], torch.stack(ws))
+    torch.testing.assert_close(stability.logistic_sgd(x, y, rows, 0.5, 3), w[2:])  # every third step only
+    for alpha, every in ((0.0, 1), (0.5, 0)):
+        with pytest.raises(ValueError, match="alpha="):
+            stability.logistic_sgd(x, y, rows, alpha, every)
+
+
+def test_loss_gap_is_the_sup_over_both_labels():
+    x = torch.tensor([[1.0, 0.0], [0.0, 1.0]], dtype=torch.float64)
+    w, w2 = torch.tensor([[2.0, -1.0]], dtype=torch.float64), torch.tensor([[0.0, 1.0]], dtype=torch.float64)
+    sp = torch.nn.functional.softplus
+    gap = stability.logistic_loss_gap(w, w2, x)
+    s, s2 = w @ x.T, w2 @ x.T
+    torch.testing.assert_close(gap, torch.maximum((sp(-s) - sp(-s2)).abs(), (sp(s) - sp(s2)).abs()))
+    assert float(gap[0, 0]) == pytest.approx(abs(float(sp(torch.tensor(2.0)) - sp(torch.tensor(0.0)))))
+    assert stability.hrs_bound(2.0, [10, 20], 0.1, 50).tolist() == pytest.approx([2 * 4 * 0.1 * 10 / 50,
+                                                                                   2 * 4 * 0.1 * 20 / 50])
+
+
+def test_replace_one_changes_exactly_one_training_example():
+    ds = data.load("digits", seed=0).subset(10, 4)
+    d2 = stability.replace_one(ds, 3, ds.x_test[0], ds.y_test[0] + 1)
+    assert torch.equal(d2.x_train[3], ds.x_test[0]) and d2.y_train[3] == ds.y_test[0] + 1
+    keep = torch.arange(10) != 3
+    assert torch.equal(d2.x_train[keep], ds.x_train[keep]) and torch.equal(d2.y_train[keep], ds.y_train[keep])
+    assert not torch.equal(d2.x_train, ds.x_train) and not torch.equal(ds.x_train[3], ds.x_test[0])
+
+
+def test_lockstep_records_per_epoch_and_drifts_when_one_example_differs():
+    ds = data.load("digits", seed=0).subset(64, 32)
+    d2 = stability.replace_one(ds, 0, ds.x_test[0], (ds.y_train[0] + 1) % 10)
+    h = stability.lockstep("mlp_1x512", ds, d2, {"lr": 0.05, "net_epochs": 2}, seed=1)
+    assert h["step"] == [1, 2]  # 64 examples: one batch of 128 per epoch
+    assert 0 < h["divergence"][0] < h["divergence"][1] and all(g > 0 for g in h["sup_gap"])
+    assert all(0 < m <= s for m, s in zip(h["mean_gap"], h["sup_gap"], strict=True))
+    assert all(0 <= a <= 1 for a in h["train_acc"] + h["test_acc"]) and h["train_acc"][1] > 0.2

@@ -3,6 +3,7 @@
     python tools/mutation.py theorem1                 # mutate rethinking_lib/theorem1.py, run tests/test_theorem1.py
     python tools/mutation.py kernels implicit --max-children 2
     python tools/mutation.py theorem1 --keep /tmp/mut # keep the work copy (then: cd /tmp/mut/theorem1 && mutmut browse)
+    python tools/mutation.py corrupt --diffs          # print the changed lines of every surviving mutant
 
 Tool: mutmut (>= 3.3, ``pip install mutmut``): it copies the package to ``mutants/``, turns every function
 into a trampoline to its mutated versions, collects which tests reach which function, and per mutant runs
@@ -74,8 +75,15 @@ def _toml_list(items: list[str]) -> str:
     return "[" + ", ".join(json.dumps(x) for x in items) + "]"
 
 
+def _diff(copy: Path, env: dict, mutant: str) -> list[str]:
+    """The changed lines of one mutant (``mutmut show``), without the file headers."""
+    out = subprocess.run([sys.executable, "-m", "mutmut", "show", mutant], cwd=copy, env=env, capture_output=True,
+                         text=True).stdout
+    return [ln for ln in out.splitlines() if ln[:1] in "+-" and ln[:3] not in ("+++", "---")]
+
+
 def run_module(name: str, work: Path, *, timeout: int, max_children: int, only: list[str] | None = None,
-               pytest_args: list[str] | None = None) -> dict:
+               pytest_args: list[str] | None = None, diffs: bool = False) -> dict:
     mutate, tests = MODULES[name]
     copy = work / name
     if copy.exists():
@@ -114,9 +122,11 @@ def run_module(name: str, work: Path, *, timeout: int, max_children: int, only: 
         counts[st] = counts.get(st, 0) + 1
     judged = sum(counts.get(k, 0) for k in ("killed", "survived", "timeout", "suspicious"))
     killed = counts.get("killed", 0) + counts.get("timeout", 0)
+    survived = sorted(k for k, st in status.items() if st == "survived")
     return {"module": name, "finished": finished, "counts": counts, "judged": judged,
             "kill_rate": killed / judged if judged else None,
-            "survived": sorted(k for k, st in status.items() if st == "survived"),
+            "survived": survived,
+            "diffs": {k: _diff(copy, env, k) for k in survived} if diffs else {},
             "no_tests": sorted(k for k, st in status.items() if st == "no tests"),
             "log_tail": (run.stdout + run.stderr)[-2000:] if run is not None else "timed out"}
 
@@ -131,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true", help="print one JSON object per module")
     ap.add_argument("--only", nargs="+", default=None, metavar="FUNCTION",
                     help="mutate only these functions (fnmatch patterns, e.g. construct check_distinct 'Solver*')")
+    ap.add_argument("--diffs", action="store_true", help="print each surviving mutant's changed lines")
     ap.add_argument("--pytest-args", default="", help="extra pytest arguments, e.g. \"-k 'not quick_experiment'\"")
     args = ap.parse_args(argv)
     if shutil.which("mutmut") is None and subprocess.run([sys.executable, "-c", "import mutmut"]).returncode:
@@ -138,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     work = args.keep or Path(tempfile.mkdtemp(prefix="mutation-"))
     for name in args.modules:
         r = run_module(name, work, timeout=args.timeout, max_children=args.max_children, only=args.only,
-                       pytest_args=shlex.split(args.pytest_args))
+                       pytest_args=shlex.split(args.pytest_args), diffs=args.diffs)
         if args.json:
             print(json.dumps(r))
         else:
@@ -146,6 +157,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name}: kill rate {rate} ({r['counts']}){'' if r['finished'] else ' [stopped at the time limit]'}")
             for k in r["survived"]:
                 print(f"    survived: {k}")
+                for ln in r["diffs"].get(k, []):
+                    print(f"        {ln}")
             for k in r["no_tests"]:
                 print(f"    no tests: {k}")
     if args.keep is None:
