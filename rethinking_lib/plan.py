@@ -126,7 +126,8 @@ def cost_estimate(name: str, profile: str, measured: bool, **overrides) -> tuple
     p = profiles.resolve(profile)
     memory = None if measured else CALIBRATION[p]["memory"]
     its = costs.items(name, experiments.get(name).config(p, **overrides), memory)
-    rows = [{"what": it["what"], "kind": it["kind"], "est_s": item_seconds(it, p, measured)} for it in its]
+    rows = [{"what": it["what"], "kind": it["kind"], "est_s": item_seconds(it, p, measured),
+             "upper_bound": it.get("upper_bound", False)} for it in its]
     return sum(r["est_s"] for r in rows), rows
 
 
@@ -171,7 +172,8 @@ def chapter_plan(profile: str, *, out=None, chapters=None) -> list[dict]:
                 est, parts = (0.0, []) if stored else cost_estimate(name, p, how["measured"])
                 rows.append({"experiment": name, "desc": f"{name} (its own computation, {len(parts)} parts)"
                              if parts or stored else f"{name} (nothing to compute)",
-                             "stored": stored, "est_s": est, "training_run": False, "parts": parts})
+                             "stored": stored, "est_s": est, "training_run": False, "parts": parts,
+                             "upper_bound": any(x["upper_bound"] for x in parts)})
                 continue
             for s in specs:
                 k = runs.key(s)
@@ -185,10 +187,12 @@ def chapter_plan(profile: str, *, out=None, chapters=None) -> list[dict]:
                     rates = measured_rates(s) if how["measured"] else calibrated_rates(s, p)
                     est = estimate_seconds(s, rates)
                 rows.append({"experiment": name, "desc": f"{runs.describe(s)}, {s['epochs']} epochs",
-                             "stored": stored, "est_s": est, "training_run": True})
+                             "stored": stored, "est_s": est, "training_run": True,
+                             "upper_bound": bool(s["stop_at_100"]) and not stored})
         known = [r["est_s"] for r in rows if r["est_s"] is not None]
+        bound = any(r["upper_bound"] for r in rows)
         plans.append({"chapter": chapter, "experiments": list(CHAPTERS[chapter]), "profile": p, "runs": rows,
-                      "est_s_total": sum(known) if known else None,
+                      "est_s_total": sum(known) if known else None, "upper_bound": bound,
                       "missing": sum(not r["stored"] for r in rows), "estimated_on": how})
     return plans
 
@@ -235,17 +239,19 @@ def changes(name: str, profile: str) -> str:
     return "; ".join(out)
 
 
-def minutes(s: float | None) -> str:
+def minutes(s: float | None, upper_bound: bool = False) -> str:
+    """``s`` seconds as text; ``upper_bound``: "at most ..." (runs that stop at 100% training accuracy are
+    counted at their full epoch budget)."""
     if s is None:
         return "not estimated"
-    return f"{s / 60:.1f} min" if s >= 60 else f"{s:.0f} s"
+    return ("at most " if upper_bound and s > 0 else "") + (f"{s / 60:.1f} min" if s >= 60 else f"{s:.0f} s")
 
 
 def summary_markdown(cp: dict) -> str:
     """A chapter's plan as a few lines of markdown (the top of a chapter, before any training)."""
     todo = [r for r in cp["runs"] if not r["stored"]]
     head = (f"**Plan ({cp['profile']} profile):** {len(cp['runs'])} runs, {len(cp['runs']) - len(todo)} already in "
-            f"the results store, {len(todo)} to compute; estimated time {minutes(cp['est_s_total'])} "
+            f"the results store, {len(todo)} to compute; estimated time {minutes(cp['est_s_total'], cp['upper_bound'])} "
             f"({cp['estimated_on']['note']}).")
     p = cp["profile"]
     if p != "paper":
@@ -254,7 +260,7 @@ def summary_markdown(cp: dict) -> str:
                  f"setup and our choices\"): " + (". ".join(changed) if changed else "nothing") + ".")
     if not todo:
         return head
-    lines = [f"- {r['desc']}: {minutes(r['est_s'])}" for r in todo[:12]]
+    lines = [f"- {r['desc']}: {minutes(r['est_s'], r['upper_bound'])}" for r in todo[:12]]
     if len(todo) > 12:
         lines.append(f"- ... and {len(todo) - 12} more")
     return head + "\n\n" + "\n".join(lines)
@@ -286,7 +292,9 @@ def _cli(args) -> int:
         return 0
     print(plans[0]["estimated_on"]["note"] if plans else "")
     for cp in plans:
-        print(f"{cp['chapter']}: {len(cp['runs'])} runs, {cp['missing']} to compute, {minutes(cp['est_s_total'])}")
+        total = minutes(cp["est_s_total"], cp["upper_bound"])
+        print(f"{cp['chapter']}: {len(cp['runs'])} runs, {cp['missing']} to compute, {total}")
         for r in cp["runs"]:
-            print(f"  {'stored ' if r['stored'] else 'to run '} {r['experiment']:10s} {r['desc']:60s} {minutes(r['est_s'])}")
+            what = "stored " if r["stored"] else "to run "
+            print(f"  {what} {r['experiment']:10s} {r['desc']:60s} {minutes(r['est_s'], r['upper_bound'])}")
     return 0

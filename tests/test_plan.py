@@ -49,6 +49,8 @@ def test_quick_plan_measures_steps_here_and_counts_stored_runs(tmp_path):
     assert all(r["est_s"] is not None and r["est_s"] > 0 for r in cp["runs"] if not r["stored"])
     mem = next(r for r in cp["runs"] if r["experiment"] == "memorization")
     assert not mem["training_run"] and mem["parts"] and mem["est_s"] == pytest.approx(sum(x["est_s"] for x in mem["parts"]))
+    # memorization stops each run at 100% training accuracy: its full-budget estimate is an upper bound
+    assert mem["upper_bound"] and cp["upper_bound"] and "at most" in plan.summary_markdown(cp)
     assert "to compute" in plan.summary_markdown(cp)
 
 
@@ -78,6 +80,8 @@ def test_cost_models_cover_every_experiment_without_declared_runs_and_count_its_
     assert [it["spec"]["model"] for it in its] == cfg["models"]
     assert all(it["train_images"] == len(cfg["conditions"]) * cfg["epochs"] * n for it in its)
     assert all(it["eval_images"] == len(cfg["conditions"]) * cfg["epochs"] * (n + m) for it in its)
+    assert all(it["upper_bound"] for it in its)  # pac's runs stop at 100% training accuracy
+    assert not any(it.get("upper_bound") for it in costs.items("stability", experiments.get("stability").config("quick")))
     # the kernel experiment's work grows with n (cubically for the solves) and falls back to float32 when K
     # does not fit: MNIST's 60,000 x 60,000 float64 K is 28.8 GB
     kcfg = experiments.get("kernel").config("paper")
