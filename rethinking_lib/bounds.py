@@ -155,6 +155,9 @@ def bounds(cfg: dict, *, seed: int = 0, progress=None, out=None) -> dict:
 EXPERIMENTS = {
     "bounds": Experiment(
         "bounds", bounds, configs={"quick": QUICK, "paper": PAPER},
+        deltas={"gpu": {}},  # plan's cost model: ~8 min on a T4 (an upper bound: training stops at 100%)
+        reasons={"gpu": "none: Dziugaite and Roy's setting (55,000 binary MNIST digits, 600 hidden units, true "
+                        "and random labels) fits one sitting on a T4, about 8 minutes"},
         doc="PAC-Bayes bounds (Dziugaite & Roy 2017; data-dependent prior) and norm / margin / sharpness measures "
             "against label corruption p, on binary MNIST with one hidden layer of 600 units.",
         expect={"quick": "random-label bound far above the true-label one"}),

@@ -2,8 +2,10 @@
 
 An experiment is defined in its topic module as an :class:`Experiment`. Its settings are written once,
 for the ``paper`` profile (``paper=``); the ``gpu`` and ``quick`` profiles are small explicit deltas of it
-(``deltas=``, deep-merged: big_vision's ``runlocal`` style). Experiments written before this scheme give
-``configs=`` (one full dict per profile) instead. An experiment made of training runs declares them:
+(``deltas=``, deep-merged: big_vision's ``runlocal`` style), and ``reasons=`` says why each delta is what it
+is (the appendix prints it). Experiments written before this scheme give ``configs=`` (one full dict per
+profile: ``quick`` and ``paper``) instead; their ``gpu`` config is still a delta of the paper's
+(``deltas={"gpu": ...}``). An experiment made of training runs declares them:
 ``specs(cfg)`` lists its run specs (``runs.spec``), so sweeps, plans and the ``config`` command see exactly
 the runs the experiment will train. ``fn(cfg, *, seed, progress, out)`` runs it and returns a JSON-able result.
 ``run`` resolves the profile, checks and applies overrides (a notebook's knobs, ``--set KEY=VALUE``), and
@@ -69,6 +71,7 @@ class Experiment:
     specs: Callable[[dict], list[dict]] | None = None       # cfg -> run specs (None: not a set of training runs)
     validate: Callable[[dict], None] | None = None          # cfg -> raises ValueError naming the setting
     why: dict[str, str] = field(default_factory=dict)       # setting -> the paper's value / our choice and why
+    reasons: dict[str, str] = field(default_factory=dict)   # profile -> why its delta (and how it was sized)
 
     def base(self, profile: str) -> dict:
         """The config of ``profile`` before overrides."""
@@ -77,8 +80,8 @@ class Experiment:
             return merge(self.paper, self.deltas.get(p, {}))
         if p in self.configs:
             return copy.deepcopy(self.configs[p])
-        if p == "gpu" and "paper" in self.configs:  # no gpu config stated: the paper's
-            return copy.deepcopy(self.configs["paper"])
+        if p == "gpu" and "paper" in self.configs:  # the gpu delta of the paper's config (none: the paper's)
+            return merge(self.configs["paper"], self.deltas.get("gpu", {}))
         raise ValueError(f"experiment {self.name!r} has no config for profile {p!r}; "
                          f"it has {', '.join(self.configs)}")
 

@@ -185,6 +185,8 @@ EXPERIMENTS = {
             "paper": {"n": 200, "d": 1000, "epochs": 500, "dataset": "mnist", "mnist_n": 100, "mnist_epochs": 1500,
                       "w0_scale": 0.05},
         },
+        deltas={"gpu": {}},  # plan's cost model: under a minute (host CPU)
+        reasons={"gpu": "none: the paper-profile sizes take under a minute (single-example SGD on the host CPU)"},
         doc="SGD from zero converges to the pseudo-inverse (min-norm) solution; from a random start it does not.",
         expect={"quick": "rel. distance to pinv ~1e-6 or below from zero, O(1) from a random start; Hessians equal"},
     ),

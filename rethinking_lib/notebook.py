@@ -3,14 +3,19 @@
 Chapter template (see book/ for the real thing)::
 
     # cell 1: Colab install (keeps Colab's torch)
-    # cell 2, tagged "parameters": PROFILE = "auto" and the chapter's knobs
+    # cell 2, tagged "parameters": PROFILE = "auto", DRIVE = False and the chapter's knobs
     # cell 3:
     from rethinking_lib import notebook
-    PROFILE = notebook.setup(PROFILE)   # resolves auto, warns on Colab without a GPU, shows the profile line
+    PROFILE = notebook.setup(PROFILE, drive=DRIVE)  # resolves auto, warns on Colab without a GPU, shows the profile
+
+``drive=True`` (on Colab) mounts Google Drive and points the results store (``$RETHINKING_RESULTS``, which also
+holds the checkpoints of interrupted runs) at a folder there, so a chapter run again after a disconnect loads
+the runs already stored and resumes an interrupted run from its last checkpoint.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import warnings
 
@@ -21,8 +26,33 @@ def on_colab() -> bool:
     return "google.colab" in sys.modules
 
 
-def setup(profile: str = "auto", *, show: bool = True) -> str:
-    """Resolve ``profile``, apply the plot style, warn when a Colab runtime has no GPU; returns quick/paper."""
+DRIVE_MOUNT = "/content/drive"
+DRIVE_FOLDER = "MyDrive/rethinking-results"  # the results store on Google Drive (under the mount point)
+
+
+def results_on_drive(folder: str = DRIVE_FOLDER, *, mount: str = DRIVE_MOUNT) -> str:
+    """On Colab: mount Google Drive and set ``$RETHINKING_RESULTS`` to ``mount/folder`` (made if missing), so
+    stored runs and checkpoints outlive the runtime; returns the folder. Elsewhere: a clear error."""
+    if not on_colab():
+        raise RuntimeError("drive=True needs a Colab runtime (google.colab); elsewhere set RETHINKING_RESULTS to a "
+                           "folder that persists, or pass drive=False")
+    from google.colab import drive
+
+    drive.mount(mount)
+    path = os.path.join(mount, folder)
+    os.makedirs(path, exist_ok=True)
+    os.environ["RETHINKING_RESULTS"] = path
+    return path
+
+
+def setup(profile: str = "auto", *, show: bool = True, drive: bool = False) -> str:
+    """Resolve ``profile``, apply the plot style, warn when a Colab runtime has no GPU; returns quick/gpu/paper.
+    ``drive=True`` first puts the results store on Google Drive (``results_on_drive``; Colab only)."""
+    if drive:
+        store = results_on_drive()
+        if show:
+            markdown(f"*Results store and checkpoints: `{store}` on Google Drive; after a disconnect, run the "
+                     "chapter again to resume.*")
     resolved = profiles.resolve(profile)
     if on_colab() and not profiles.has_cuda():
         warnings.warn("This Colab runtime has no GPU: the chapter runs the quick profile on the CPU. For paper "

@@ -28,6 +28,9 @@ import math
 
 from . import data, paper, profiles, runs
 from .experiments import Experiment
+from .settings import GPU_DELTA
+
+GPU_SUBSET = GPU_DELTA["inception_small"]  # n_train / n_test of the gpu profile's CIFAR-10 runs
 
 # Layers with weights on the longest input-output path: the L of the VC proxy W L log2 W.
 DEPTH = {"mlp_1x512": 2, "mlp_3x512": 4, "alexnet_small": 5, "inception_small": 12, "inception_small_nobn": 12}
@@ -185,7 +188,7 @@ def run(cfg: dict, *, seed: int, progress: bool | None, out) -> dict:
             s = runs.spec(model=name, dataset=cfg["dataset"], n_train=cfg["n_train"], n_test=cfg["n_test"],
                           condition=cond, lr=cfg["lr"][name], lr_decay=runs.paper_lr_decay(n_train),
                           epochs=cfg["epochs"], stop_at_100=True, seed=seed, device=device)
-            h = runs.run_one(s, out=out, progress=progress, checkpoint=cfg["profile"] == "paper")["result"]
+            h = runs.run_one(s, out=out, progress=progress, checkpoint=cfg["profile"] in ("gpu", "paper"))["result"]
             train_err, test_err = 1 - h["train_acc"], 1 - h["test_acc"]
             lo, hi = hoeffding_interval(test_err, n_test, delta)
             rows.append({"model": name, "condition": cond, "n_train": n_train, "n_test": n_test,
@@ -213,6 +216,12 @@ EXPERIMENTS = {
                       "models": ["mlp_1x512", "inception_small"], "conditions": ["true_labels", "random_labels"],
                       "lr": {"mlp_1x512": 0.01, "inception_small": 0.1}, "epochs": 100, "delta": 0.05},
         },
+        # gpu: the CIFAR-10 subset of the randomization tests' gpu runs. Sizing (plan's cost model, T4
+        # calibration): the full paper config is ~62 min there, this ~5 min.
+        deltas={"gpu": {"n_train": GPU_SUBSET["n_train"], "n_test": GPU_SUBSET["n_test"]}},
+        reasons={"gpu": "both networks at full width and the paper's lr on the CIFAR-10 subset the gpu profile's "
+                        "randomization tests use: the paper's 50,000 images take about an hour on a T4 (most of it "
+                        "small Inception); every bound stays vacuous at any n"},
         doc="Section 2.2: R_hat = 0 on true and random labels, held-out R with a Hoeffding interval, and the "
             "finite-class and VC bounds for the same networks",
         expect={"quick": "train error 0 for both; test error ~0.07 (true) vs ~0.89 (random); every bound > 1"}),

@@ -246,7 +246,10 @@ def appendix_markdown() -> str:
             vals = [cfgs[p].get(k) if cfgs[p] else None for p in PROFILE_ORDER]
             paper_v = vals[0]
             out.append(_row([f"`{k}`", _fmt(paper_v)] + ["-" if v == paper_v else _fmt(v) for v in vals[1:]]))
-        if exp.paper is None and "gpu" not in exp.configs:
+        if exp.reasons.get("gpu"):
+            out += ["", f"*gpu profile (one T4, about 15 minutes a chapter; times are estimates of the `plan` command):* "
+                    f"{exp.reasons['gpu']}."]
+        elif exp.paper is None and "gpu" not in exp.configs and "gpu" not in exp.deltas:
             out += ["", "*No gpu settings of its own: the gpu profile runs the paper's.*"]
         out.append("")
     return "\n".join(out).rstrip() + "\n"

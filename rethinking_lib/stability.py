@@ -244,6 +244,9 @@ EXPERIMENTS = {
             "paper": {"dataset": "cifar10", "n": 50000, "runs": 10, "epochs": 10, "alpha": 0.05,
                       "records_per_epoch": 4, "net_model": "mlp_1x512", "lr": 0.01, "net_epochs": 100},
         },
+        deltas={"gpu": {}},  # plan's cost model: ~5 min on a T4 (the logistic SGD loop runs on the host CPU)
+        reasons={"gpu": "none: the paper's setting fits one sitting on a T4 (about 5 minutes; the logistic SGD "
+                        "loop runs on the host CPU, the MLP on the GPU)"},
         doc="Section 2.2: uniform stability of SGD measured on S vs S' (one example replaced), logistic regression "
             "against the Hardt-Recht-Singer bound, and the MLP, each with true and random labels",
         expect={"quick": "logistic: measured gap below the HRS bound, the same bound for both labelings"}),

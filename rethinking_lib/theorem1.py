@@ -465,6 +465,11 @@ EXPERIMENTS = {
                       "deep_n": 2000, "deep_ks": [1, 4, 16, 64],
                       "sgd_n": 2000, "sgd_steps": 5000, "sgd_lr": 0.01},
         },
+        # gpu: everything runs on the host CPU (2 vCPUs on Colab, like the machine this was sized on); plan's
+        # cost model there: ~4 min at the paper-profile sizes (n = 20,000 peaks at ~7.3 GB of host memory here).
+        deltas={"gpu": {}},
+        reasons={"gpu": "none: the whole experiment runs on the host CPU, about 4 minutes at the paper-profile sizes "
+                        "(the largest construction, n = 20,000 in float64, needs about 7 GB of host memory)"},
         doc="Theorem 1's two-layer ReLU net built from data: 2n + d weights, fit error on random labels vs n and dtype.",
         expect={"quick": "params == 2n + d; float64 fits 4,000 MNIST digits with random labels, all labels recovered"},
     ),

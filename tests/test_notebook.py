@@ -19,3 +19,46 @@ def test_table_returns_markdown_that_displays_nothing_more(capsys):
 def test_empty_table_shows_nothing(capsys):
     assert notebook.table([]) == ""
     assert capsys.readouterr().out == ""
+
+
+def test_results_on_drive_mounts_drive_and_points_the_store_there(tmp_path, monkeypatch):
+    import os
+    import sys
+    import types
+
+    import pytest
+
+    with pytest.raises(RuntimeError, match="Colab"):
+        notebook.results_on_drive()
+    mounted = []
+    colab = types.ModuleType("google.colab")
+    colab.drive = types.SimpleNamespace(mount=mounted.append)
+    monkeypatch.setitem(sys.modules, "google", types.ModuleType("google"))
+    monkeypatch.setitem(sys.modules, "google.colab", colab)
+    monkeypatch.delenv("RETHINKING_RESULTS", raising=False)
+    path = notebook.results_on_drive(mount=str(tmp_path))
+    assert mounted == [str(tmp_path)]
+    assert path == os.environ["RETHINKING_RESULTS"] == str(tmp_path / notebook.DRIVE_FOLDER)
+    assert os.path.isdir(path)
+
+
+def test_every_chapter_says_how_to_survive_a_disconnect_before_training():
+    """Near the top (before the install cell): one markdown line on Drive and resuming; the DRIVE knob reaches
+    setup, and the chapter shows its plan (runs, stored, estimate) before any training cell."""
+    from pathlib import Path
+
+    import nbformat
+
+    chapters = sorted((Path(__file__).resolve().parents[1] / "book").glob("0*.ipynb"))
+    assert len(chapters) >= 8
+    for path in chapters:
+        cells = nbformat.read(path, as_version=4).cells
+        install = next(i for i, c in enumerate(cells) if c.cell_type == "code" and "google.colab" in c.source)
+        hint = [c for c in cells[:install] if c.cell_type == "markdown" and "RETHINKING_RESULTS" in c.source]
+        assert len(hint) == 1 and "Drive" in hint[0].source and "resume" in hint[0].source, path.name
+        assert len(hint[0].source.splitlines()) == 1, path.name
+        params = next(c for c in cells if "parameters" in c.metadata.get("tags", []))
+        assert "DRIVE = False" in params.source, path.name
+        setup = next(i for i, c in enumerate(cells) if "notebook.setup(PROFILE, drive=DRIVE)" in c.source)
+        assert f'plan.show(PROFILE, "{path.stem}")' in cells[setup].source, path.name
+        assert all(not c.outputs for c in cells if c.cell_type == "code"), path.name

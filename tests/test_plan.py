@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from rethinking_lib import experiments, plan, runs
+from rethinking_lib import costs, experiments, plan, runs
 
 
 def test_chapters_map_every_experiment_once():
@@ -24,6 +24,10 @@ def test_gpu_plan_on_the_cpu_lists_every_chapter_with_a_calibrated_estimate(tmp_
     for p in plans:
         assert p["runs"] and p["missing"] == len(p["runs"])  # an empty store: nothing stored
         assert not p["estimated_on"]["measured"] and "target device" in p["estimated_on"]["note"]
+        # every chapter has an estimate, also those whose experiments do their own computation (cost models)
+        assert p["est_s_total"] is not None and p["est_s_total"] > 0, p["chapter"]
+        assert all(r["est_s"] is not None for r in p["runs"]), p["chapter"]
+        assert "What the gpu profile changes" in plan.summary_markdown(p)
     ch4 = next(p for p in plans if p["chapter"] == "04_randomization_tests")
     assert ch4["est_s_total"] > 0
     s = experiments.get("fig1a").run_specs("gpu")[0]
@@ -41,8 +45,12 @@ def test_quick_plan_measures_steps_here_and_counts_stored_runs(tmp_path):
     assert rates[0] > 0 and rates[1] > 0 and plan.measured_rates(s) == rates  # cached per process
     (cp,) = plan.chapter_plan("quick", out=tmp_path, chapters=["04_randomization_tests"])
     assert cp["estimated_on"]["measured"] and cp["est_s_total"] > 0
-    # every training run still to do has an estimate (an experiment that declares no training runs has none)
-    assert all(r["est_s"] is not None and r["est_s"] > 0 for r in cp["runs"] if r["training_run"] and not r["stored"])
+    # every run still to do has an estimate, including memorization's own computation (its cost model)
+    assert all(r["est_s"] is not None and r["est_s"] > 0 for r in cp["runs"] if not r["stored"])
+    mem = next(r for r in cp["runs"] if r["experiment"] == "memorization")
+    assert not mem["training_run"] and mem["parts"] and mem["est_s"] == pytest.approx(sum(x["est_s"] for x in mem["parts"]))
+    # memorization stops each run at 100% training accuracy: its full-budget estimate is an upper bound
+    assert mem["upper_bound"] and cp["upper_bound"] and "at most" in plan.summary_markdown(cp)
     assert "to compute" in plan.summary_markdown(cp)
 
 
@@ -60,3 +68,43 @@ def test_plan_cli_json_lists_every_chapter(tmp_path):
 def test_unknown_chapter_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown chapter"):
         plan.chapter_plan("quick", chapters=["99_nothing"])
+
+
+def test_cost_models_cover_every_experiment_without_declared_runs_and_count_its_work():
+    for name in experiments.names():
+        if not experiments.get(name).run_specs("paper"):
+            assert name in costs.MODELS, name
+    cfg = experiments.get("pac").config("paper")
+    its = costs.items("pac", cfg, memory=80e9)
+    n, m = runs.DATA_SIZES["cifar10"]
+    assert [it["spec"]["model"] for it in its] == cfg["models"]
+    assert all(it["train_images"] == len(cfg["conditions"]) * cfg["epochs"] * n for it in its)
+    assert all(it["eval_images"] == len(cfg["conditions"]) * cfg["epochs"] * (n + m) for it in its)
+    assert all(it["upper_bound"] for it in its)  # pac's runs stop at 100% training accuracy
+    assert not any(it.get("upper_bound") for it in costs.items("stability", experiments.get("stability").config("quick")))
+    # the kernel experiment's work grows with n (cubically for the solves) and falls back to float32 when K
+    # does not fit: MNIST's 60,000 x 60,000 float64 K is 28.8 GB
+    kcfg = experiments.get("kernel").config("paper")
+    big = costs.items("kernel", kcfg, memory=80e9)
+    small = costs.items("kernel", dict(kcfg, n_train=10_000, n_test=5_000), memory=80e9)
+    chol = lambda its: [it for it in its if it["op"] == "cholesky"][0]  # noqa: E731
+    assert chol(big)["flops"] == pytest.approx(60_000 ** 3 / 3) and chol(small)["flops"] == pytest.approx(10_000 ** 3 / 3)
+    assert chol(big)["dtype"] == "float64" and chol(costs.items("kernel", kcfg, memory=15e9))["dtype"] == "float32"
+
+
+def test_calibrated_dense_work_is_flops_over_the_documented_rate():
+    it = costs.dense("x", 4.05e12, dtype="float32")
+    assert plan.item_seconds(it, "gpu", measured=False) == pytest.approx(4.05e12 / plan.CALIBRATION["gpu"]["dense"]["float32"])
+    host = costs.dense("y", 1e9, on="host")  # host work is measured here even for a GPU profile
+    assert plan.item_seconds(host, "gpu", measured=False) == pytest.approx(1e9 / costs.dense_rate("matmul", "float64", "host"))
+    with pytest.raises(ValueError, match="op="):
+        costs.dense("z", 1.0, op="fft")
+    with pytest.raises(ValueError, match="no cost model"):
+        costs.items("fig1a", {})
+
+
+def test_changes_name_what_a_profile_reduces():
+    assert plan.changes("pac", "paper") == ""
+    assert "n_train all -> 4,000" in plan.changes("pac", "gpu")
+    assert "ps [0, 0.2, 0.4, 0.6, 0.8, 1] -> [0, 0.5, 1]" in plan.changes("fig1bc", "gpu")
+    assert plan.changes("stability", "gpu") == ""  # the paper's setting as it is

@@ -130,3 +130,14 @@ def test_training_defaults_live_in_one_place():
     for key in ("lr", "momentum", "lr_decay", "weight_decay", "batch_size", "epochs", "stop_at_100", "augment",
                 "precision"):
         assert runs.DEFAULTS[key] == defaults[key], key
+
+
+def test_every_experiment_has_an_explicit_gpu_delta_with_its_reason():
+    """No experiment silently falls back to the paper's config on a T4: each states its gpu delta and why."""
+    for name in experiments.names():
+        exp = experiments.get(name)
+        assert "gpu" in exp.deltas, name
+        assert exp.config("gpu") == experiments.merge(exp.base("paper"), exp.deltas["gpu"]), name
+        if exp.paper is None or not exp.run_specs("gpu"):  # the settings-based runs are explained by CHOICES
+            assert len(exp.reasons.get("gpu", "")) > 20, name
+    assert "gpu profile (one T4" in settings.appendix_markdown()
