@@ -169,3 +169,52 @@ def test_a_run_from_changed_code_is_not_served_silently(tmp_path):
     rerun, _ = load()  # the default: the stale run is trained again with this code
     assert rerun["trained"] and not rerun["cached"] and rerun["hash"] != stale_hash
     assert rerun["status_after"] == "current"
+
+
+def test_imported_modules_reads_every_import_form_of_a_module():
+    # bounds.py: `from . import paper, results` and `from .experiments import Experiment` at the top, and
+    # `from . import train` / `from . import corrupt, data, ...` inside functions: all of them, and nothing else
+    # (numpy, copy, dataclasses are not package modules; a module never lists itself)
+    pkg = "rethinking_lib"
+    assert results.imported_modules(f"{pkg}.bounds") == {pkg} | {f"{pkg}.{m}" for m in (
+        "corrupt", "data", "devices", "experiments", "measures", "models", "pac_bayes", "paper", "results", "train")}
+    assert results.imported_modules("numpy") == set() and results.imported_modules(f"{pkg}.no_such_module") == set()
+    # the closure from a module without package imports is that module and the package's __init__
+    assert results.source_closure((f"{pkg}.paper",)) == (pkg, f"{pkg}.paper")
+    assert f"{pkg}.pac_bayes" in results.source_closure((f"{pkg}.bounds",))
+
+
+def test_describe_code_names_version_commit_and_source():
+    code = {"rethinking_lib": "0.3.0", "commit": "0123456789abcdef0123", "dirty": True, "source_hash": "feedbeef"}
+    assert results.describe_code({"provenance": {"code": code}}) == \
+        "rethinking_lib 0.3.0, commit 0123456789ab, dirty, source feedbeef"
+    clean = dict(code, dirty=False)
+    del clean["source_hash"]
+    assert results.describe_code({"provenance": {"code": clean}}) == "rethinking_lib 0.3.0, commit 0123456789ab"
+    assert results.describe_code({"provenance": {"rethinking_lib": "0.1.0"}}) == "rethinking_lib 0.1.0, code not recorded"
+    assert results.describe_code({}) == "rethinking_lib (unknown version), code not recorded"
+
+
+def test_to_jsonable_turns_every_value_kind_into_plain_json():
+    import dataclasses
+
+    import numpy as np
+    import torch
+
+    @dataclasses.dataclass
+    class Point:
+        x: int
+        y: tuple
+
+    obj = {1: Point(2, (3, 4)), "p": Path("/a/b"), "n": np.float32(0.5), "t": torch.tensor(7),
+           "arr": np.arange(3), "nested": [(1, np.int64(2))], "s": "text", "none": None}
+    out = results.to_jsonable(obj)
+    assert out == {"1": {"x": 2, "y": [3, 4]}, "p": "/a/b", "n": 0.5, "t": 7, "arr": [0, 1, 2], "nested": [[1, 2]],
+                   "s": "text", "none": None}
+    assert json.loads(json.dumps(out)) == out
+    assert type(out["t"]) is int and type(out["n"]) is float
+    # the run key depends on the config's values, not on how they are spelled in Python
+    key = results.config_key("e", {"a": (1, 2)})
+    assert key == results.config_key("e", {"a": [1, 2]}) != results.config_key("f", {"a": [1, 2]})
+    assert len(results.config_key("e", {})) == 12
+    assert results.run_path("e", {}, "/store") == Path("/store") / f"e-{results.config_key('e', {})}.json"
