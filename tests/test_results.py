@@ -218,3 +218,41 @@ def test_to_jsonable_turns_every_value_kind_into_plain_json():
     assert key == results.config_key("e", {"a": [1, 2]}) != results.config_key("f", {"a": [1, 2]})
     assert len(results.config_key("e", {})) == 12
     assert results.run_path("e", {}, "/store") == Path("/store") / f"e-{results.config_key('e', {})}.json"
+
+
+def _make_stale(tmp_path, experiment, config):
+    """Rewrite a stored record as if other code had produced it (another source hash)."""
+    path = results.run_path(experiment, config, tmp_path)
+    rec = json.loads(path.read_text())
+    rec["provenance"]["code"]["source_hash"] = "0" * 16
+    rec["result"] = {"value": "old"}
+    path.write_text(json.dumps(rec))
+
+
+def test_stale_run_in_process_rerun_accepted_or_refused(tmp_path, monkeypatch):
+    monkeypatch.delenv("RETHINKING_ACCEPT_OTHER_CODE", raising=False)
+    monkeypatch.delenv("RETHINKING_NO_TRAIN", raising=False)
+    first = results.load_or_run("demo", {"k": 2}, lambda: {"value": "new"}, seed=5, out=tmp_path, code=["results"])
+    assert (first["cached"], first["other_code"], first["seed"]) == (False, False, 5)
+    assert first["provenance"]["wall_time"] >= 0 and results.is_current(first)
+    _make_stale(tmp_path, "demo", {"k": 2})
+    # accepted explicitly: the stored run, marked as other code, nothing trained
+    with pytest.warns(UserWarning, match=r"demo: stored run produced by other code \(rethinking_lib .*source 0{16}\); "
+                                         r"this code is rethinking_lib .*source [0-9a-f]{16}"):
+        acc = results.load_or_run("demo", {"k": 2}, lambda: pytest.fail("trained"), out=tmp_path, code=["results"],
+                                  accept_other_code=True)
+    assert (acc["cached"], acc["other_code"], acc["result"]) == (True, True, {"value": "old"})
+    # no-train mode names the stale run and how to accept it
+    monkeypatch.setenv("RETHINKING_NO_TRAIN", "1")
+    with pytest.raises(results.MissingRun, match=r"demo \(config [0-9a-f]{12}\) in .*produced by other code "
+                                                 r"\(rethinking_lib .*\); accept it with RETHINKING_ACCEPT_OTHER_CODE=1"):
+        results.load_or_run("demo", {"k": 2}, lambda: 1, out=tmp_path, code=["results"])
+    with pytest.raises(results.MissingRun, match="--rerun asks to train it again"):
+        results.load_or_run("demo", {"k": 2}, lambda: 1, out=tmp_path, code=["results"], rerun=True)
+    monkeypatch.delenv("RETHINKING_NO_TRAIN")
+    # by default: trained again, and the new record is current
+    again = results.load_or_run("demo", {"k": 2}, lambda: {"value": "new"}, out=tmp_path, code=["results"])
+    assert (again["cached"], again["other_code"], again["result"]) == (False, False, {"value": "new"})
+    assert results.is_current(results.load("demo", {"k": 2}, tmp_path))
+    cached = results.load_or_run("demo", {"k": 2}, lambda: pytest.fail("trained"), out=tmp_path, code=["results"])
+    assert (cached["cached"], cached["other_code"]) == (True, False)

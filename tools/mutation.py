@@ -45,7 +45,7 @@ MODULES = {
     "models": (["rethinking_lib/models.py"], ["tests/test_models.py"]),
     "train": (["rethinking_lib/train.py"], ["tests/test_train.py"]),
     "runs": (["rethinking_lib/runs.py"], ["tests/test_train.py", "tests/test_sweep.py"]),
-    "results": (["rethinking_lib/results.py"], ["tests/test_results.py"]),
+    "results": (["rethinking_lib/results.py"], ["tests/test_results.py", "tests/test_results_concurrency.py"]),
     "pac": (["rethinking_lib/pac.py"], ["tests/test_pac.py"]),
     "rademacher": (["rethinking_lib/rademacher.py"], ["tests/test_rademacher.py"]),
     "stability": (["rethinking_lib/stability.py"], ["tests/test_stability.py"]),
