@@ -256,3 +256,19 @@ def test_stale_run_in_process_rerun_accepted_or_refused(tmp_path, monkeypatch):
     assert results.is_current(results.load("demo", {"k": 2}, tmp_path))
     cached = results.load_or_run("demo", {"k": 2}, lambda: pytest.fail("trained"), out=tmp_path, code=["results"])
     assert (cached["cached"], cached["other_code"]) == (True, False)
+
+
+@pytest.mark.parametrize("value, on", [("1", True), ("true", True), (" Yes ", True), ("ON", True), ("0", False),
+                                       ("", False), ("no", False), ("off", False), ("2", False)])
+def test_env_flags_accept_the_usual_spellings(monkeypatch, value, on):
+    monkeypatch.setenv("RETHINKING_ACCEPT_OTHER_CODE", value)
+    monkeypatch.setenv("RETHINKING_NO_TRAIN", value)
+    assert results.accepting_other_code() is on and results.no_train() is on
+    assert results.accepting_other_code(False) is False and results.accepting_other_code(True) is True
+
+
+def test_results_dir_is_the_argument_else_the_environment_else_results(monkeypatch, tmp_path):
+    monkeypatch.setenv("RETHINKING_RESULTS", str(tmp_path))
+    assert results.results_dir() == tmp_path and results.results_dir("elsewhere") == Path("elsewhere")
+    monkeypatch.delenv("RETHINKING_RESULTS")
+    assert results.results_dir() == Path("results")
