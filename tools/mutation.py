@@ -58,6 +58,12 @@ def pytest_runtest_setup(item):  # added by tools/mutation.py: mutated experimen
     import tempfile as _tempfile
 
     os.environ["RETHINKING_RESULTS"] = _tempfile.mkdtemp(prefix="mutation-results-")
+
+
+def pytest_runtest_teardown(item):  # ... and the store goes with the test (thousands of mutants run each test)
+    import shutil as _shutil
+
+    _shutil.rmtree(os.environ.get("RETHINKING_RESULTS", ""), ignore_errors=True)
 '''
 
 
