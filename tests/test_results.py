@@ -272,3 +272,135 @@ def test_results_dir_is_the_argument_else_the_environment_else_results(monkeypat
     assert results.results_dir() == tmp_path and results.results_dir("elsewhere") == Path("elsewhere")
     monkeypatch.delenv("RETHINKING_RESULTS")
     assert results.results_dir() == Path("results")
+
+
+# --- smaller contracts of the store ----------------------------------------------------------------------------
+
+def test_run_keys_are_stable_across_versions():
+    # Stored runs (GPU results copied from Colab, say) are found by this key: a change to how it is computed
+    # would orphan every stored run. The key of a config does not depend on the order its keys were written in.
+    assert results.config_key("fig1a", {"lr": 0.1, "epochs": 3}) == "6ecd1e289252"
+    assert results.config_key("fig1a", {"epochs": 3, "lr": 0.1}) == "6ecd1e289252"
+
+
+def test_atomic_write_creates_folders_and_writes_readable_json(tmp_path):
+    path = results.atomic_write_json(tmp_path / "a" / "b" / "r.json", {"x": [1, 2], "y": 1})
+    text = path.read_text()
+    assert json.loads(text) == {"x": [1, 2], "y": 1}
+    assert len(text.splitlines()) > 3  # indented: a stored record reads (and diffs) line by line
+    assert not list(path.parent.glob(".*.tmp"))  # the temporary file was renamed, not left behind
+
+
+def test_provenance_lists_the_environment(tmp_path):
+    import platform
+
+    import torch
+
+    prov = results.provenance(1.5, roots=["rethinking_lib.corrupt"])
+    assert set(prov) == {"rethinking_lib", "torch", "numpy", "python", "platform", "device", "cuda", "date",
+                         "wall_time", "code"}
+    assert prov["python"] == platform.python_version() and prov["platform"] == platform.platform()
+    assert prov["torch"] == torch.__version__ and prov["wall_time"] == 1.5
+    assert prov["cuda"] == (torch.version.cuda if torch.cuda.is_available() else None)
+    assert prov["date"].endswith("+00:00")  # UTC, so dates from Colab and from CI compare
+    assert prov["code"]["roots"] == ["rethinking_lib.corrupt"]
+
+
+def test_a_record_with_roots_is_current_and_served(tmp_path):
+    calls = []
+    first = results.load_or_run("demo", {"k": 3}, lambda: calls.append(1) or 1, out=tmp_path,
+                                code=["rethinking_lib.corrupt", "rethinking_lib.corrupt"])
+    assert first["provenance"]["code"]["roots"] == ["rethinking_lib.corrupt"]
+    assert 0 <= first["provenance"]["wall_time"] < 60
+    assert results.is_current(first)
+    again = results.load_or_run("demo", {"k": 3}, lambda: calls.append(1) or 1, out=tmp_path,
+                                code=["rethinking_lib.corrupt"])
+    assert calls == [1] and again["cached"]
+    # rerun=True trains again even though the stored run is current
+    rerun = results.load_or_run("demo", {"k": 3}, lambda: calls.append(1) or 2, out=tmp_path,
+                                code=["rethinking_lib.corrupt"], rerun=True)
+    assert calls == [1, 1] and not rerun["cached"] and rerun["result"] == 2
+
+
+def test_a_run_stored_by_another_process_while_waiting_is_served(tmp_path, monkeypatch):
+    import contextlib
+
+    @contextlib.contextmanager
+    def lock_while_another_process_stores(experiment, config, out=None):
+        results.save(experiment, config, {"by": "the other process"}, seed=1, out=out, roots=["rethinking_lib.corrupt"])
+        yield
+
+    monkeypatch.setattr(results, "run_lock", lock_while_another_process_stores)
+    rec = results.load_or_run("demo", {"k": 4}, lambda: pytest.fail("trained twice"), out=tmp_path,
+                              code=["rethinking_lib.corrupt"])
+    assert rec["result"] == {"by": "the other process"} and rec["seed"] == 1
+    assert (rec["cached"], rec["other_code"]) == (True, False)
+
+
+def test_no_train_error_names_the_key_the_folder_and_the_reason(tmp_path, monkeypatch):
+    monkeypatch.setenv("RETHINKING_NO_TRAIN", "1")
+    key = results.config_key("demo", {"k": 5})
+    with pytest.raises(results.MissingRun) as err:
+        results.load_or_run("demo", {"k": 5}, lambda: 1, out=tmp_path)
+    assert str(err.value) == (f"demo (config {key}) in {tmp_path}: RETHINKING_NO_TRAIN=1 forbids training and "
+                              f"the store has no run of it")
+
+
+def _fake_ipython(monkeypatch, kernel: bool):
+    import IPython
+    import IPython.display
+
+    shown = []
+    shell = type("Shell", (), {"kernel": object()} if kernel else {})()
+    monkeypatch.setattr(IPython, "get_ipython", lambda: shell)
+    monkeypatch.setattr(IPython.display, "display", shown.append)
+    return shown
+
+
+def _accept_stale(tmp_path):
+    results.load_or_run("demo", {"k": 6}, lambda: 1, out=tmp_path, code=["rethinking_lib.corrupt"])
+    _make_stale(tmp_path, "demo", {"k": 6})
+    return results.load_or_run("demo", {"k": 6}, lambda: pytest.fail("trained"), out=tmp_path,
+                               code=["rethinking_lib.corrupt"], accept_other_code=True)
+
+
+def test_other_code_note_is_shown_under_the_cell_in_a_kernel(tmp_path, monkeypatch):
+    import warnings
+
+    shown = _fake_ipython(monkeypatch, kernel=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # in a kernel the note is displayed, not warned
+        rec = _accept_stale(tmp_path)
+    assert rec["other_code"] and len(shown) == 1
+    assert shown[0].data.startswith("*demo: stored run produced by other code (") and shown[0].data.endswith("*")
+
+
+def test_other_code_note_outside_a_kernel_is_a_warning_at_the_callers_line(tmp_path, monkeypatch):
+    shown = _fake_ipython(monkeypatch, kernel=False)  # IPython in a terminal: no kernel, no page to show it on
+    with pytest.warns(UserWarning, match="stored run produced by other code") as caught:
+        _accept_stale(tmp_path)
+    assert shown == [] and caught[0].filename == __file__  # points at the call of load_or_run
+
+
+def test_code_roots_follow_partials_and_closures_and_stop_on_cycles():
+    import functools
+
+    from rethinking_lib import corrupt, pac
+
+    def recursive():  # a closure that holds itself: the walk must end
+        return recursive
+
+    assert results.code_roots(recursive) == ()
+    assert results.code_roots(functools.partial(corrupt.apply)) == ("rethinking_lib.corrupt",)
+    a_fn, b_none, c_partial = pac.run, None, functools.partial(corrupt.apply)
+    both = lambda: (a_fn, b_none, c_partial)  # noqa: E731
+    assert results.code_roots(both) == ("rethinking_lib.corrupt", "rethinking_lib.pac")
+    z_fn, y_none, x_partial = pac.run, None, functools.partial(corrupt.apply)
+    reverse = lambda: (z_fn, y_none, x_partial)  # noqa: E731
+    assert results.code_roots(reverse) == ("rethinking_lib.corrupt", "rethinking_lib.pac")
+
+    class Holder:  # a class's ``fn`` attribute is not the code of a run (an instance's is: Experiment.fn)
+        fn = pac.run
+
+    assert results.code_roots(Holder) == ()
+    assert results.code_roots(Holder()) == ("rethinking_lib.pac",)
