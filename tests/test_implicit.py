@@ -184,7 +184,7 @@ def test_bad_shapes_name_the_argument():
     implicit.predicted_limit(X, torch.zeros(4, 2, dtype=torch.float64), torch.zeros(9, 2, dtype=torch.float64))
 
 
-TINY = {"n": 5, "d": 16, "epochs": 60, "mnist_n": 12, "mnist_epochs": 3}
+TINY = {"n": 5, "d": 16, "epochs": 60, "mnist_n": 6, "mnist_epochs": 3}  # 6 digits: not every class present
 
 
 def test_minnorm_experiment_result_matches_a_recomputation(results_dir):
@@ -206,6 +206,8 @@ def test_minnorm_experiment_result_matches_a_recomputation(results_dir):
     assert z["rel_dist_to_pinv"] < 1e-6 and z["norm"] == pytest.approx(syn["pinv_norm"], rel=1e-6)
     assert z["history"]["epoch"][-1] == 60 and z["train_loss"] == z["history"]["loss"][-1] < 1e-12
     assert z["history"]["dist"][0] == pytest.approx(1.0)
+    assert z["history"] == implicit.sgd(X, y, epochs=60, seed=2, track=w_star)[1]  # the run's seed, its epochs
+    assert r["history"] == implicit.sgd(X, y, w0=w0, epochs=60, seed=2, track=w_star)[1]
     assert r["rel_dist_to_predicted"] < 1e-6 and r["norm"] == pytest.approx(float(limit.norm()), rel=1e-6)
     assert r["rel_dist_to_pinv"] == pytest.approx(float((limit - w_star).norm() / w_star.norm()), rel=1e-5)
     assert r["history"]["dist"][0] == pytest.approx(float((w0 - w_star).norm() / w_star.norm()), rel=1e-10)
@@ -218,10 +220,11 @@ def test_minnorm_experiment_result_matches_a_recomputation(results_dir):
     assert h["eig_min_nonzero"] == pytest.approx(float(torch.linalg.eigvalsh(X @ X.T / 5).min()), rel=1e-6)
 
     ds = data.load("mnist5k", crop=None, seed=2)
-    Xm, Xte = ds.x_train[:12].flatten(1).double(), ds.x_test.flatten(1).double()
-    Y = torch.nn.functional.one_hot(ds.y_train[:12], 10).double()
+    Xm, Xte = ds.x_train[:6].flatten(1).double(), ds.x_test.flatten(1).double()
+    assert len(set(ds.y_train[:6].tolist())) < 10
+    Y = torch.nn.functional.one_hot(ds.y_train[:6], 10).double()
     W = torch.linalg.pinv(Xm) @ Y
-    assert (mn["n"], mn["d"], mn["n_test"]) == (12, 784, len(ds.y_test))
+    assert (mn["n"], mn["d"], mn["n_test"]) == (6, 784, len(ds.y_test))
     assert mn["pinv"]["norm"] == pytest.approx(float(W.norm()), rel=1e-8)
     assert mn["pinv"]["train_mse"] < 1e-20
     assert mn["pinv"]["test_error"] == pytest.approx(float(((Xte @ W).argmax(1) != ds.y_test).double().mean()))
@@ -230,8 +233,10 @@ def test_minnorm_experiment_result_matches_a_recomputation(results_dir):
         m = mn[key]
         assert m["history"]["epoch"] == [0, 1, 2, 3] and m["rel_dist_to_pinv"] == m["history"]["dist"][-1]
         assert m["history"]["dist"][0] == pytest.approx(float((start - W).norm() / W.norm()), rel=1e-10)
-        assert m["history"]["loss"][0] == pytest.approx(float(((Xm @ start - Y) ** 2).sum()) / 24, rel=1e-10)
+        assert m["history"]["loss"][0] == pytest.approx(float(((Xm @ start - Y) ** 2).sum()) / 12, rel=1e-10)
         assert 0 < m["train_mse"] < float(((Xm @ start - Y) ** 2).mean())
+        w0 = None if key == "sgd_from_zero" else W0
+        assert m["history"] == implicit.sgd(Xm, Y, w0=w0, epochs=3, seed=2, track=W)[1]  # the run's seed
         assert 0 <= m["test_error"] <= 1 and m["norm"] > 0
     assert mn["sgd_from_random"]["norm"] > mn["sgd_from_zero"]["norm"]
     assert summ == {
