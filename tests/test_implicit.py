@@ -184,17 +184,17 @@ def test_bad_shapes_name_the_argument():
     implicit.predicted_limit(X, torch.zeros(4, 2, dtype=torch.float64), torch.zeros(9, 2, dtype=torch.float64))
 
 
-TINY = {"n": 5, "d": 16, "epochs": 60, "mnist_n": 6, "mnist_epochs": 3}  # 6 digits: not every class present
+TINY = {"n": 5, "d": 16, "epochs": 190, "mnist_n": 6, "mnist_epochs": 3}  # 6 digits: not every class
 
 
 def test_minnorm_experiment_result_matches_a_recomputation(results_dir):
     """The stored result against the same quantities computed here from the seeded data."""
     from rethinking_lib import data, experiments
 
-    rec = experiments.run("minnorm", "quick", seed=2, **TINY)
+    rec = experiments.run("minnorm", "quick", seed=1, **TINY)
     res = rec["result"]
     syn, mn, summ = res["synthetic"], res["mnist"], res["summary"]
-    g = torch.Generator().manual_seed(2)
+    g = torch.Generator().manual_seed(1)
     X = torch.randn(5, 16, generator=g, dtype=torch.float64)
     y = torch.randn(5, generator=g, dtype=torch.float64)
     w0 = torch.randn(16, generator=g, dtype=torch.float64)
@@ -204,10 +204,10 @@ def test_minnorm_experiment_result_matches_a_recomputation(results_dir):
     assert syn["pinv_norm"] == pytest.approx(float(w_star.norm()), rel=1e-10)
     z, r = syn["from_zero"], syn["from_random"]
     assert z["rel_dist_to_pinv"] < 1e-6 and z["norm"] == pytest.approx(syn["pinv_norm"], rel=1e-6)
-    assert z["history"]["epoch"][-1] == 60 and z["train_loss"] == z["history"]["loss"][-1] < 1e-12
+    assert z["history"]["epoch"][-1] == 190 and z["train_loss"] == z["history"]["loss"][-1] < 1e-12
     assert z["history"]["dist"][0] == pytest.approx(1.0)
-    assert z["history"] == implicit.sgd(X, y, epochs=60, seed=2, track=w_star)[1]  # the run's seed, its epochs
-    assert r["history"] == implicit.sgd(X, y, w0=w0, epochs=60, seed=2, track=w_star)[1]
+    assert z["history"] == implicit.sgd(X, y, epochs=190, seed=1, track=w_star)[1]  # the run's seed, its epochs
+    assert r["history"] == implicit.sgd(X, y, w0=w0, epochs=190, seed=1, track=w_star)[1]
     assert r["rel_dist_to_predicted"] < 1e-6 and r["norm"] == pytest.approx(float(limit.norm()), rel=1e-6)
     assert r["rel_dist_to_pinv"] == pytest.approx(float((limit - w_star).norm() / w_star.norm()), rel=1e-5)
     assert r["history"]["dist"][0] == pytest.approx(float((w0 - w_star).norm() / w_star.norm()), rel=1e-10)
@@ -219,16 +219,16 @@ def test_minnorm_experiment_result_matches_a_recomputation(results_dir):
     assert h["eig_max"] == pytest.approx(float(ev.max()), rel=1e-9)
     assert h["eig_min_nonzero"] == pytest.approx(float(torch.linalg.eigvalsh(X @ X.T / 5).min()), rel=1e-6)
 
-    ds = data.load("mnist5k", crop=None, seed=2)
+    ds = data.load("mnist5k", crop=None, seed=1)
     Xm, Xte = ds.x_train[:6].flatten(1).double(), ds.x_test.flatten(1).double()
-    assert len(set(ds.y_train[:6].tolist())) < 10
+    assert max(ds.y_train[:6].tolist()) < 9  # so one_hot must be told there are 10 classes
     Y = torch.nn.functional.one_hot(ds.y_train[:6], 10).double()
     W = torch.linalg.pinv(Xm) @ Y
     assert (mn["n"], mn["d"], mn["n_test"]) == (6, 784, len(ds.y_test))
     assert mn["pinv"]["norm"] == pytest.approx(float(W.norm()), rel=1e-8)
     assert mn["pinv"]["train_mse"] < 1e-20
     assert mn["pinv"]["test_error"] == pytest.approx(float(((Xte @ W).argmax(1) != ds.y_test).double().mean()))
-    W0 = torch.randn(784, 10, generator=torch.Generator().manual_seed(3), dtype=torch.float64) * 0.05
+    W0 = torch.randn(784, 10, generator=torch.Generator().manual_seed(2), dtype=torch.float64) * 0.05
     for key, start in (("sgd_from_zero", torch.zeros(784, 10, dtype=torch.float64)), ("sgd_from_random", W0)):
         m = mn[key]
         assert m["history"]["epoch"] == [0, 1, 2, 3] and m["rel_dist_to_pinv"] == m["history"]["dist"][-1]
@@ -236,7 +236,7 @@ def test_minnorm_experiment_result_matches_a_recomputation(results_dir):
         assert m["history"]["loss"][0] == pytest.approx(float(((Xm @ start - Y) ** 2).sum()) / 12, rel=1e-10)
         assert 0 < m["train_mse"] < float(((Xm @ start - Y) ** 2).mean())
         w0 = None if key == "sgd_from_zero" else W0
-        assert m["history"] == implicit.sgd(Xm, Y, w0=w0, epochs=3, seed=2, track=W)[1]  # the run's seed
+        assert m["history"] == implicit.sgd(Xm, Y, w0=w0, epochs=3, seed=1, track=W)[1]  # the run's seed
         assert 0 <= m["test_error"] <= 1 and m["norm"] > 0
     assert mn["sgd_from_random"]["norm"] > mn["sgd_from_zero"]["norm"]
     assert summ == {

@@ -247,11 +247,18 @@ def test_kernel_matrix_rectangular_out_and_dtype():
         kernels.kernel_matrix(B[0])
     with pytest.raises(ValueError, match=r"^B must have a batch dimension"):
         kernels.kernel_matvec(B, B[0], torch.ones(1))
+    with pytest.raises(ValueError, match=r"^B must have a batch dimension"):
+        kernels.kernel_matrix(B, B[0])
+    with pytest.raises(ValueError, match=r"^A must have a batch dimension"):
+        kernels.kernel_matvec(B[0], B, torch.ones(4))
+    with pytest.raises(ValueError, match=r"^X must have a batch dimension"):
+        kernels.linear_least_squares(B[0], torch.ones(4))
     alpha = torch.rand(4, 2, generator=g)
     _close(kernels.kernel_matvec(A, B, alpha, kernel="linear", chunk=4),
                                A.flatten(1).double() @ B.double().T @ alpha.double())
     _close(kernels.predict(B, alpha, A, gamma=0.7, chunk=5), K @ alpha.double())
     _close(kernels.predict(B, alpha, A), kernels.kernel_matrix(A, B) @ alpha.double())
+    _close(kernels.predict(B, alpha, A, kernel="linear"), A.flatten(1).double() @ B.double().T @ alpha.double())
 
 
 def test_free_bytes_and_dtype_choice(monkeypatch):
@@ -270,8 +277,9 @@ def test_free_bytes_and_dtype_choice(monkeypatch):
     class Cuda:
         type = "cuda"
 
-    monkeypatch.setattr(kernel_solver.torch.cuda, "mem_get_info", lambda dev: (123_456, 999_999))
-    assert kernels.free_bytes(Cuda()) == 123_456
+    cuda = Cuda()
+    monkeypatch.setattr(kernel_solver.torch.cuda, "mem_get_info", lambda dev: (123_456, 999_999) if dev is cuda else None)
+    assert kernels.free_bytes(cuda) == 123_456
 
     # n = 1000, chunk = 10, d = 500: buffers 4 * 10 * 1500 * 8 bytes + 64 MiB = 67,588,864 bytes; float64 fits
     # when 8e6 + that < 0.92 x free (free > 82,161,809), float32 when 4e6 + that < 0.92 x free (free > 77,813,983)
@@ -290,8 +298,14 @@ def test_free_bytes_and_dtype_choice(monkeypatch):
         kernels.choose_dtype(100_000, cpu)
     free["b"] = 10**9  # default chunk 2048: 4 * 2048 * 1000 * 8 + 64 MiB of buffers
     assert kernels.choose_dtype(1000, cpu) == torch.float64
-    free["b"] = int((8e6 + 4 * 2048 * 1000 * 8 + (64 << 20)) / 0.92) - 20_000
+    edge = int((8e6 + 4 * 2048 * 1000 * 8 + (64 << 20)) / 0.92)
+    free["b"] = edge - 20_000
     assert kernels.choose_dtype(1000, cpu) == torch.float32
+    free["b"] = edge + 20_000  # chunk = 2048 and d = 0 by default: float64 just fits
+    assert kernels.choose_dtype(1000, cpu) == torch.float64
+    free["b"] = 2_050_000_001
+    with pytest.raises(ValueError, match="but only 2.1 GB is free"):
+        kernels.choose_dtype(100_000, cpu)
     X, Y, _ = _data(40, 3)
     free["b"] = int((40 * 40 * 8 + 4 * 2048 * 43 * 8 + (64 << 20)) / 0.92) - 5_000  # auto: float32 here
     assert kernels.solve_kernel(X, Y, gamma=20.0).dtype == "float32"
@@ -327,10 +341,20 @@ def test_solve_matches_numpy_exact_solve_with_and_without_ridge():
     _close(one.alpha[:, 0], _np_solve(K, Y[:, 3]), rtol=1e-7, atol=1e-6)
 
 
-def test_refinement_steps_and_tolerance():
+def test_refinement_steps_and_tolerance(monkeypatch):
     X, Y, _ = _data(200, 10)
     sol = kernels.solve_kernel(X, Y, gamma=0.5, dtype=torch.float32, refine=0)
     assert len(sol.residual_history) == 1 and sol.residual > 1e-8  # no refinement: the float32 solve as it is
+    K = kernels.kernel_matrix(X, gamma=0.5)
+    rel = float(torch.linalg.norm(Y - K @ sol.alpha) / torch.linalg.norm(Y))  # the relative residual, here
+    assert sol.residual == pytest.approx(rel, rel=1e-6)
+    for s in (kernels.solve_kernel(X, Y, gamma=0.5, dtype=torch.float32), kernels.solve_gram(K.float(), Y)):
+        assert len(s.residual_history) > 1 and s.residual < 1e-9  # refined down to the default tol 1e-9
+    from rethinking_lib import devices
+
+    monkeypatch.setattr(devices, "peak_bytes", lambda device: 12345)  # a device that measures its peak
+    assert kernels.solve_kernel(X[:20], Y[:20], gamma=0.5).peak_bytes == 12345
+    assert kernels.solve_gram(K[:20, :20], Y[:20]).peak_bytes == 12345
     two = kernels.solve_kernel(X, Y, gamma=0.5, dtype=torch.float32, refine=2, tol=0.0)
     assert len(two.residual_history) == 3 and two.residual_history[0] == sol.residual
     assert two.residual_history[2] < two.residual_history[1] < two.residual_history[0]
@@ -358,6 +382,8 @@ def test_linear_least_squares_both_sides_and_ridge():
         ridge = X.T @ torch.linalg.solve(X @ X.T + 0.5 * torch.eye(12, dtype=torch.float64), Y)
         _close(kernels.linear_least_squares(X, Y, ridge=0.5), ridge, rtol=1e-8, atol=1e-10)
         _close(ridge, torch.linalg.solve(X.T @ X + 0.5 * torch.eye(d, dtype=torch.float64), X.T @ Y))
+    small = tall * 1e-4  # eigenvalues ~1e-7: the cut is relative to the largest, nothing is clamped
+    _close(kernels.linear_least_squares(small, Y), torch.linalg.pinv(small) @ Y, rtol=1e-6, atol=1e-6)
     # rank deficient (a repeated column): the min-norm solution, small eigenvalues dropped
     dup = torch.cat([tall, tall[:, :1]], 1)
     _close(kernels.linear_least_squares(dup, Y), torch.linalg.pinv(dup) @ Y, rtol=1e-7, atol=1e-9)
@@ -390,6 +416,10 @@ def test_solver_errors_name_the_problem():
                                          r"deficient \(e.g. linear with d < n\); pass ridge > 0, or dtype=torch.float64$"):
         kernels.solve_gram(kernels.kernel_matrix(X, gamma=0.5), Y)
     kernels.solve_gram(kernels.kernel_matrix(X, gamma=0.5), Y, ridge=1e-3)  # a ridge makes it definite
+    bad = torch.eye(3, dtype=torch.float64)
+    bad[0, 0] = -1.0
+    with pytest.raises(ValueError, match=r"\(Cholesky failed at column 1\)"):
+        kernels.solve_gram(bad, torch.ones(3, dtype=torch.float64))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -455,29 +485,39 @@ def test_random_conv_gram_is_the_gram_of_the_documented_features():
     x = torch.rand(7, 3, 9, 9, generator=g)
     xtr, xte = x[:5], x[5:]
     K, Kt, dim = kernels.random_conv_gram(xtr, xte, num_filters=6, size=3, pool_cells=2, stride=2, seed=4,
-                                          filter_chunk=6, image_chunk=2)
+                                          filter_chunk=6, image_chunk=5)
     gw = torch.Generator().manual_seed(4)
     W = torch.randn(6, 3, 3, 3, generator=gw) / math.sqrt(27)
     b = torch.randn(6, generator=gw) * 0.5
     phi = lambda z: (F.adaptive_avg_pool2d(F.relu(F.conv2d(data.whiten(z), W, b, stride=2)), 2)  # noqa: E731
                      .flatten(1).double() / math.sqrt(6))
     assert dim == 6 * 2 * 2 and K.dtype == torch.float64
-    _close(K, phi(xtr) @ phi(xtr).T)
-    _close(Kt, phi(xte) @ phi(xtr).T)
+    _close(K, phi(xtr) @ phi(xtr).T, rtol=1e-12, atol=1e-14)  # features in float64 before their products
+    _close(Kt, phi(xte) @ phi(xtr).T, rtol=1e-12, atol=1e-14)
+    K2, Kt2, _ = kernels.random_conv_gram(xtr, xte, num_filters=6, size=3, pool_cells=2, stride=2, seed=4,
+                                          filter_chunk=6, image_chunk=2)  # images in chunks: the same Gram
+    _close(K2, K, rtol=1e-5, atol=1e-6)
+    _close(Kt2, Kt, rtol=1e-5, atol=1e-6)
     # filters drawn in chunks: the Gram matrices add up over the chunks (each chunk's draws in turn)
     Kc, Ktc, dimc = kernels.random_conv_gram(xtr, xte, num_filters=7, size=3, pool_cells=3, filter_chunk=3,
                                              dtype=torch.float32)
     assert dimc == 7 * 9 and Kc.dtype == Ktc.dtype == torch.float32 and Ktc.shape == (2, 5)
     gw = torch.Generator().manual_seed(0)
-    ref = torch.zeros(5, 5, dtype=torch.float64)
+    ref, reft = torch.zeros(5, 5, dtype=torch.float64), torch.zeros(2, 5, dtype=torch.float64)
     for nf in (3, 3, 1):
         W = torch.randn(nf, 3, 3, 3, generator=gw) / math.sqrt(27)
         b = torch.randn(nf, generator=gw) * 0.5
-        f = F.adaptive_avg_pool2d(F.relu(F.conv2d(data.whiten(xtr), W, b)), 3).flatten(1).double() / math.sqrt(7)
+        f, ft = (F.adaptive_avg_pool2d(F.relu(F.conv2d(data.whiten(z), W, b)), 3).flatten(1).double() / math.sqrt(7)
+                 for z in (xtr, xte))
         ref += f @ f.T
+        reft += ft @ f.T
     _close(Kc.double(), ref, rtol=1e-5, atol=1e-6)
-    Kd, _, dimd = kernels.random_conv_gram(xtr, xte, num_filters=4)  # defaults: 5 x 5 filters, 3 x 3 cells
-    assert dimd == 4 * 9 and Kd.dtype == torch.float64
+    _close(Ktc.double(), reft, rtol=1e-5, atol=1e-6)
+    Kd, Ktd, dimd = kernels.random_conv_gram(xtr, xte, num_filters=257)  # the defaults, spelled out below
+    assert dimd == 257 * 9 and Kd.dtype == torch.float64
+    Ke, Kte, _ = kernels.random_conv_gram(xtr, xte, num_filters=257, size=5, pool_cells=3, stride=1, seed=0,
+                                          filter_chunk=256, image_chunk=500, dtype=torch.float64)
+    assert torch.equal(Kd, Ke) and torch.equal(Ktd, Kte)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -493,13 +533,13 @@ def _median_sq(Z):
     return float(d[(len(d) - 1) // 2])
 
 
-def test_kernel_experiment_record_matches_a_recomputation(results_dir):
+def test_kernel_experiment_record_matches_a_recomputation(results_dir, monkeypatch):
     from rethinking_lib import data, experiments
 
-    rf = {"datasets": ["mnist5k"], "num_filters": 16, "size": 5, "pool_cells": 4, "stride": 2, "filter_chunk": 8,
+    rf = {"datasets": ["mnist5k"], "num_filters": 16, "size": 4, "pool_cells": 4, "stride": 2, "filter_chunk": 8,
           "ridges": [1e-2]}
     rec = experiments.run("kernel", "quick", seed=1, n_train=120, n_test=50, gamma={"mnist5k": 0.03}, chunk=50,
-                          ridges=[0.0, 0.1], linear_ns=[40, 100, 10_000], linear_ridge=2.0, random_features=rf)
+                          ridges=[0.0, 0.1], linear_ns=[40, 10_000, 100, 120], linear_ridge=1000.0, random_features=rf)
     res = rec["result"]
     r = res["datasets"]["mnist5k"]
     ds = data.load("mnist5k", crop=None, seed=1).subset(120, 50)
@@ -539,7 +579,7 @@ def test_kernel_experiment_record_matches_a_recomputation(results_dir):
     assert gb["train_error"] == 0.0 and gb["residual"] < 1e-9
     assert gb["norm"] == pytest.approx(float(torch.trace(ag.T @ Kg @ ag)) ** 0.5, rel=1e-5)
 
-    Kr, Ktr, dim = kernels.random_conv_gram(ds.x_train, ds.x_test, num_filters=16, size=5, pool_cells=4, stride=2,
+    Kr, Ktr, dim = kernels.random_conv_gram(ds.x_train, ds.x_test, num_filters=16, size=4, pool_cells=4, stride=2,
                                             seed=1, filter_chunk=8)
     assert r["random_features"]["num_filters"] == 16 and r["random_features"]["dim"] == dim == 256
     rows = r["random_features"]["rows"]
@@ -550,13 +590,14 @@ def test_kernel_experiment_record_matches_a_recomputation(results_dir):
         assert x["norm"] == pytest.approx(float(torch.trace(a.T @ Kr @ a)) ** 0.5, rel=1e-4) and x["residual"] < 1e-8
 
     lin = r["linear"]
-    assert lin["rank"] == int(torch.linalg.matrix_rank(X)) and lin["ridge"] == 2.0
-    assert [x["n"] for x in lin["sweep"]] == [40, 100]  # 10,000 > n_train: skipped
+    assert lin["rank"] == int(torch.linalg.matrix_rank(X)) and lin["ridge"] == 1000.0
+    assert [x["n"] for x in lin["sweep"]] == [40, 100, 120]  # 10,000 > n_train: skipped, the rest still run
     for x in lin["sweep"]:
         n = x["n"]
-        w, wr = torch.linalg.pinv(X[:n]) @ Y[:n], kernels.linear_least_squares(X[:n], Y[:n], ridge=2.0)
+        w, wr = torch.linalg.pinv(X[:n]) @ Y[:n], kernels.linear_least_squares(X[:n], Y[:n], ridge=1000.0)
         assert x == {"n": n, "test_error": err(Xte @ w, ds.y_test), "train_error": err(X[:n] @ w, ds.y_train[:n]),
                      "test_error_ridge": err(Xte @ wr, ds.y_test)}
+        assert err(X[:n] @ wr, ds.y_train[:n]) > x["train_error"] == 0.0  # the training error is the exact fit's
 
     best = min(gau["ridge"], key=lambda q: q["test_error"])
     assert res["summary"] == {
@@ -564,6 +605,15 @@ def test_kernel_experiment_record_matches_a_recomputation(results_dir):
         "test_error_best_ridge": best["test_error"], "residual": gau["residual"], "norm_true_labels": gau["norm"],
         "norm_random_labels": rl["norm"], "test_error_random_labels": rl["test_error"],
         "norm_gabor": gb["norm"], "test_error_gabor": gb["test_error"]}
+
+    # when two kernel matrices do not fit in memory the ridge sweep rebuilds K per ridge: the same rows
+    monkeypatch.setattr(kernels, "free_bytes", lambda device: 0)
+    again = experiments.run("kernel", "quick", seed=1, n_train=120, n_test=50, gamma={"mnist5k": 0.03}, chunk=50,
+                            ridges=[0.0, 0.1], linear_ns=[], gabor=False, random_features=None, rerun=True)
+    rows = again["result"]["datasets"]["mnist5k"]["gaussian"]["ridge"]
+    assert [q["ridge"] for q in rows] == [0.0, 0.1] and rows[1]["test_error"] == row["test_error"]
+    assert rows[1]["norm"] == pytest.approx(row["norm"], rel=1e-6) and rows[1]["residual"] < 1e-9
+    assert rows[1]["train_error"] == row["train_error"]
 
 
 def test_kernel_experiment_without_the_optional_parts(results_dir):
@@ -592,8 +642,8 @@ def test_kernel_experiment_without_the_optional_parts(results_dir):
 def test_results_table_rows_in_full():
     K = _fake_result()
     K["datasets"]["cifar10"] = {
-        "gaussian": {"train_error": 0.0, "test_error": 0.5, "norm": 70.0},
-        "gabor": {"train_error": 0.0, "test_error": 0.45, "norm": 80.0, "filters": 16},
+        "gaussian": {"train_error": 0.02, "test_error": 0.5, "norm": 70.0},
+        "gabor": {"train_error": 0.03, "test_error": 0.45, "norm": 80.0, "filters": 16},
         "random_features": {"num_filters": 32000, "dim": 128000, "rows": [
             {"ridge_rel": 0.0, "test_error": 0.2, "train_error": 0.0, "norm": 9.0}]}}
     rows = kernels.results_table(K)
@@ -608,9 +658,9 @@ def test_results_table_rows_in_full():
         {"data": "mnist5k", "method": "random conv features (32 filters, dim 512), + l2 (0.01 x mean diag)",
          "train error %": 1.0, "test error %": 10.0, "reported test error %": 15.0,
          "reported on": cifar + ", 32,000 filters", "norm": 90.0},
-        {"data": "cifar10", "method": "Gaussian kernel on pixels, exact", "train error %": 0.0, "test error %": 50.0,
+        {"data": "cifar10", "method": "Gaussian kernel on pixels, exact", "train error %": 2.0, "test error %": 50.0,
          "reported test error %": 46.0, "reported on": cifar, "norm": 70.0},
-        {"data": "cifar10", "method": "Gabor bank (16 filters) + Gaussian kernel, exact", "train error %": 0.0,
+        {"data": "cifar10", "method": "Gabor bank (16 filters) + Gaussian kernel, exact", "train error %": 3.0,
          "test error %": 45.0, "reported test error %": None, "reported on": "-", "norm": 80.0},
         {"data": "cifar10", "method": "random conv features (32000 filters, dim 128,000), exact", "train error %": 0.0,
          "test error %": 20.0, "reported test error %": 17.0, "reported on": cifar + ", 32,000 filters", "norm": 9.0},
