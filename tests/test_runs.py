@@ -128,14 +128,15 @@ def test_train_spec_hands_every_setting_to_its_place(tmp_path, monkeypatch):
     for mod, name in ((data, "load"), (corrupt, "apply"), (models, "build"), (train, "fit")):
         spy(mod, name)
     s = runs.spec(model="mlp_1x512", width=0.125, init="he_normal", bn_decay=0.9, dataset="digits", n_train=48,
-                  n_test=20, crop=None, data_seed=3, condition="partial_labels", p=0.5, corruption_seed=4,
+                  n_test=20, crop="paper", root=str(tmp_path / "data"), data_seed=3, condition="partial_labels", p=0.5,
+                  corruption_seed=4,
                   corrupt_test=True, lr=0.03, momentum=0.5, lr_decay=0.9, weight_decay=1e-4, batch_size=16, epochs=2,
                   seed=5, keep_step_loss=False)
     ckpt = tmp_path / "c.pt"
     hist = runs.train_spec(s, progress=False, checkpoint=ckpt)
     a, kw = calls["load"]
-    assert a == ("digits",) and kw == {"device": torch.device("cpu"), "crop": None, "n_train": 48, "n_test": 20,
-                                       "seed": 3, "root": None}
+    assert a == ("digits",) and kw == {"device": torch.device("cpu"), "crop": "paper", "n_train": 48, "n_test": 20,
+                                       "seed": 3, "root": str(tmp_path / "data")}
     a, kw = calls["apply"]
     assert a == (calls["load_out"], "partial_labels") and kw == {"p": 0.5, "seed": 4, "corrupt_test": True}
     a, kw = calls["build"]
