@@ -44,7 +44,7 @@ MODULES = {
     "corrupt": (["rethinking_lib/corrupt.py"], ["tests/test_corrupt.py"]),
     "models": (["rethinking_lib/models.py"], ["tests/test_models.py"]),
     "train": (["rethinking_lib/train.py"], ["tests/test_train.py"]),
-    "runs": (["rethinking_lib/runs.py"], ["tests/test_train.py", "tests/test_sweep.py"]),
+    "runs": (["rethinking_lib/runs.py"], ["tests/test_runs.py", "tests/test_train.py", "tests/test_sweep.py"]),
     "results": (["rethinking_lib/results.py"], ["tests/test_results.py", "tests/test_results_concurrency.py"]),
     "pac": (["rethinking_lib/pac.py"], ["tests/test_pac.py"]),
     "rademacher": (["rethinking_lib/rademacher.py"], ["tests/test_rademacher.py"]),
