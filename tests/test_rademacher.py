@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 import torch
 
-from rethinking_lib import data, experiments, rademacher
+from rethinking_lib import data, experiments, profiles, rademacher
 
 
 def _x(n=40, d=8, seed=0):
@@ -224,12 +224,16 @@ def test_network_sups_are_two_train_acc_minus_one_per_draw():
     assert rademacher.network_sups("mlp_1x512", ds, sig, cfg, seed=3, width=0.25) == half
 
 
-def test_run_records_follow_the_fits_and_the_formulas(tmp_path):
+def test_run_records_follow_the_fits_and_the_formulas(tmp_path, monkeypatch):
     seed, n, epochs = 1, 32, 2
     cfg = {"profile": "quick", "dataset": "digits", "models": ["mlp_1x512"], "n": n, "draws": 2, "draws_exact": 3,
            "n_sweep": [16, n], "sweep_draws": 1, "widths": [0.25, 1.0], "width_n": n,
            "lr": {"mlp_1x512": 0.01, "linear": 0.05}, "epochs": epochs, "delta": 0.1}
+    devices, load = [], data.load
+    monkeypatch.setattr(data, "load", lambda name, **kw: devices.append(kw.get("device")) or load(name, **kw))
     res = rademacher.run(cfg, seed=seed, progress=False, out=tmp_path)
+    monkeypatch.undo()
+    assert devices == [profiles.device("quick")]  # the data lives on the profile's device
 
     ds = data.load("digits", seed=0)  # 8x8 digits: no crop, so the networks see the whitened images
     x = data.whiten(ds.x_train).flatten(1).double()

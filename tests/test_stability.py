@@ -125,3 +125,144 @@ def test_lockstep_records_per_epoch_and_drifts_when_one_example_differs():
     assert 0 < h["divergence"][0] < h["divergence"][1] and all(g > 0 for g in h["sup_gap"])
     assert all(0 < m <= s for m, s in zip(h["mean_gap"], h["sup_gap"], strict=True))
     assert all(0 <= a <= 1 for a in h["train_acc"] + h["test_acc"]) and h["train_acc"][1] > 0.2
+
+
+# ------------------------------------------------------------------------------------------------
+# the experiment driver at a tiny digits config, against references written out here: the logistic SGD
+# one step at a time, the MLP trained on S and on S' separately (same init, same batch order)
+
+
+def _ref_logistic(x, y, rows, alpha, every):
+    """(checkpoints, runs, d): w <- w + alpha y_i sigmoid(-y_i <w, x_i>) x_i per step from w = 0, every ``every`` steps."""
+    paths = []
+    for r in range(rows.shape[0]):
+        w, ws = torch.zeros(x.shape[1], dtype=torch.float64), []
+        for t, i in enumerate(rows[r].tolist()):
+            w = w + alpha * y[r, i] * torch.sigmoid(-y[r, i] * (w @ x[i])) * x[i]
+            if (t + 1) % every == 0:
+                ws.append(w)
+        paths.append(torch.stack(ws))
+    return torch.stack(paths, 1)
+
+
+def _ref_convex(ds, n, k, epochs, alpha, per_epoch, seed):
+    sp = torch.nn.functional.softplus
+    px, pt = data.whiten(ds.x_train).flatten(1).double(), data.whiten(ds.x_test).flatten(1).double()  # digits: no crop
+    r_train = px.norm(dim=1).max()
+    xs, xt = px / r_train, pt / r_train  # R = 1 on the training images
+    x_all, x_eval = torch.cat([xs[:n], xt[:k]]), torch.cat([xs[:n], xt[k:]])
+    lip = float(x_all.norm(dim=1).max())
+    g = torch.Generator().manual_seed(seed)
+    y_true = (torch.cat([ds.y_train[:n], ds.y_test[:k]]) >= 5).double() * 2 - 1
+    conds = {"true_labels": y_true.repeat(k, 1),
+             "random_labels": torch.randint(0, 2, (k, n + k), generator=g).double() * 2 - 1}
+    order = torch.randint(0, n, (k, epochs * n), generator=g)
+    swapped = order.clone()
+    for r in range(k):  # run r: example r replaced by the extra example n + r
+        swapped[r][order[r] == r] = n + r
+    every = n // per_epoch
+    steps = list(range(every, epochs * n + 1, every))
+    out = {"alpha": alpha, "R": lip, "L": lip, "beta": lip ** 2 / 4, "max_step": 8 / lip ** 2, "n": n, "runs": k,
+           "steps": steps, "bound": [2 * lip ** 2 * alpha * s / n for s in steps]}
+    y_test = (ds.y_test[k:] >= 5).double() * 2 - 1
+    for name, y in conds.items():
+        w, w2 = _ref_logistic(x_all, y, order, alpha, every), _ref_logistic(x_all, y, swapped, alpha, every)
+        s, s2 = w @ x_eval.T, w2 @ x_eval.T
+        gap = torch.maximum((sp(-s) - sp(-s2)).abs(), (sp(s) - sp(s2)).abs())
+        dist = (w - w2).norm(dim=2)
+        picks = torch.tensor([[int((order[r, :t] == r).sum()) for r in range(k)] for t in steps])
+        m_train, m_test = (w[-1] @ xs[:n].T) * y[:, :n], w[-1] @ xt[k:].T
+        test_loss = sp(-m_test * y_test) if name == "true_labels" else (sp(m_test) + sp(-m_test)) / 2
+        out[name] = {"sup_gap": [float(g.max(1).values.mean()) for g in gap],
+                     "mean_gap": [float(g.mean()) for g in gap],
+                     "divergence": [float(d.mean()) for d in dist],
+                     "path_bound_ok": bool((dist <= 2 * alpha * lip * picks + 1e-9).all()),
+                     "train_error": float((m_train <= 0).double().mean()),
+                     "test_error": float((m_test * y_test <= 0).double().mean()),
+                     "train_loss": float(sp(-m_train).mean()), "test_loss": float(test_loss.mean())}
+        out[name]["loss_gap"] = out[name]["test_loss"] - out[name]["train_loss"]
+    return out
+
+
+def _ref_net(name, d, d2, lr, epochs, seed):
+    """The model trained on ``d`` and, separately, on ``d2``; per epoch the distance and the log-prob gaps."""
+    from rethinking_lib import models, runs
+
+    n, x_test = len(d.y_train), data.whiten(d.x_test)
+    res = []
+    for dd in (d, d2):
+        torch.manual_seed(seed)
+        m = models.build(name, in_channels=dd.in_channels, image_size=dd.image_size, num_classes=10)
+        opt = torch.optim.SGD(m.parameters(), lr=lr, momentum=0.9)
+        gen, x = torch.Generator().manual_seed(seed), data.whiten(dd.x_train)
+        x_eval = torch.cat([data.whiten(d.x_train), x_test])  # both evaluated on S and the test images
+        params, logp = [], []
+        for epoch in range(epochs):
+            perm = torch.randperm(n, generator=gen)
+            for group in opt.param_groups:
+                group["lr"] = lr * runs.paper_lr_decay(n) ** epoch
+            for i in range(0, n, 128):
+                opt.zero_grad()
+                torch.nn.functional.cross_entropy(m(x[perm[i:i + 128]]), dd.y_train[perm[i:i + 128]]).backward()
+                opt.step()
+            with torch.no_grad():
+                params.append(torch.cat([p.flatten() for p in m.parameters()]))
+                logp.append(m(x_eval).log_softmax(1))
+        res.append((params, logp))
+    (p1, l1), (p2, l2) = res
+    gaps = [(a - b).abs().amax(1) for a, b in zip(l1, l2, strict=True)]
+    return {"step": [(e + 1) * -(-n // 128) for e in range(epochs)],
+            "divergence": [float((a - b).norm()) for a, b in zip(p1, p2, strict=True)],
+            "sup_gap": [float(g.max()) for g in gaps], "mean_gap": [float(g.mean()) for g in gaps],
+            "train_acc": [float((lp[:n].argmax(1) == d.y_train).double().mean()) for lp in l1],
+            "test_acc": [float((lp[n:].argmax(1) == d.y_test).double().mean()) for lp in l1]}
+
+
+def _assert_close(got, want, path="result", rel=1e-6):
+    if isinstance(want, dict):
+        assert isinstance(got, dict) and sorted(got) == sorted(want), path
+        for k in want:
+            _assert_close(got[k], want[k], f"{path}[{k!r}]", rel)
+    elif isinstance(want, list):
+        assert isinstance(got, list) and len(got) == len(want), path
+        for i, (a, b) in enumerate(zip(got, want, strict=True)):
+            _assert_close(a, b, f"{path}[{i}]", rel)
+    elif isinstance(want, float):
+        assert type(got) in (int, float) and got == pytest.approx(want, rel=rel, abs=1e-9), path
+    else:
+        assert type(got) is type(want) and got == want, path
+
+
+def test_run_records_follow_the_references(tmp_path, monkeypatch):
+    from rethinking_lib import corrupt, profiles
+
+    seed, n, k = 2, 130, 3  # 130 examples: two batches of (128, 2) per epoch
+    cfg = {"profile": "quick", "dataset": "digits", "n": n, "runs": k, "epochs": 2, "alpha": 0.5,
+           "records_per_epoch": 2, "net_model": "mlp_1x512", "lr": 0.05, "net_epochs": 2}
+    devices, load = [], data.load
+    monkeypatch.setattr(data, "load", lambda name, **kw: devices.append(kw.get("device")) or load(name, **kw))
+    res = stability.run(cfg, seed=seed, progress=False, out=tmp_path)
+    monkeypatch.undo()
+    assert devices == [profiles.device("quick")]  # the data lives on the profile's device
+    ds = data.load("digits", seed=0)
+    convex = _ref_convex(ds, n, k, 2, 0.5, 2, seed)
+    _assert_close(res["convex"], convex)
+    net = {}
+    base = replace(ds.subset(n_train=n), x_test=ds.x_test[1:], y_test=ds.y_test[1:])
+    for cond in ("true_labels", "random_labels"):
+        d = corrupt.apply(base, cond, seed=seed)
+        y_new = ds.y_test[0] if cond == "true_labels" else (d.y_train[0] + 1 + seed) % 10
+        x2, y2 = d.x_train.clone(), d.y_train.clone()
+        x2[0], y2[0] = ds.x_test[0], y_new
+        net[cond] = _ref_net("mlp_1x512", d, replace(d, x_train=x2, y_train=y2), 0.05, 2, seed)
+    _assert_close(res["network"], net, rel=1e-4)
+    summary = {f"logistic {c}": {"sup_gap": round(convex[c]["sup_gap"][-1], 4), "bound": round(convex["bound"][-1], 4),
+                                 "loss_gap": round(convex[c]["loss_gap"], 4),
+                                 "train_error": round(convex[c]["train_error"], 4),
+                                 "test_error": round(convex[c]["test_error"], 4)} for c in ("true_labels", "random_labels")}
+    for c, h in net.items():
+        summary[f"mlp_1x512 {c}"] = {key: round(h[key][-1], 4) for key in ("sup_gap", "mean_gap", "train_acc", "test_acc")}
+    _assert_close(res["summary"], summary, rel=1e-12)
+    # the records are not degenerate: the runs drift apart
+    assert 0 < convex["true_labels"]["divergence"][0] < convex["true_labels"]["divergence"][-1]
+    assert net["random_labels"]["divergence"][0] > 0 and convex["random_labels"]["path_bound_ok"]
