@@ -106,6 +106,8 @@ def test_loss_gap_is_the_sup_over_both_labels():
     assert float(gap[0, 0]) == pytest.approx(abs(float(sp(torch.tensor(2.0)) - sp(torch.tensor(0.0)))))
     assert stability.hrs_bound(2.0, [10, 20], 0.1, 50).tolist() == pytest.approx([2 * 4 * 0.1 * 10 / 50,
                                                                                    2 * 4 * 0.1 * 20 / 50])
+    b = stability.hrs_bound(1.0, [3], 0.1, 7)  # float64, not the default float32 of integer steps
+    assert b.dtype == torch.float64 and float(b[0]) == pytest.approx(2 * 0.1 * 3 / 7, rel=1e-12)
 
 
 def test_replace_one_changes_exactly_one_training_example():
@@ -132,6 +134,14 @@ def test_lockstep_records_per_epoch_and_drifts_when_one_example_differs():
 # one step at a time, the MLP trained on S and on S' separately (same init, same batch order)
 
 
+def _crop(x, c):
+    """The central c x c pixels (all of them for c = None)."""
+    if c is None:
+        return x
+    top = (x.shape[-1] - c) // 2
+    return x[..., top:top + c, top:top + c]
+
+
 def _ref_logistic(x, y, rows, alpha, every):
     """(checkpoints, runs, d): w <- w + alpha y_i sigmoid(-y_i <w, x_i>) x_i per step from w = 0, every ``every`` steps."""
     paths = []
@@ -147,7 +157,7 @@ def _ref_logistic(x, y, rows, alpha, every):
 
 def _ref_convex(ds, n, k, epochs, alpha, per_epoch, seed):
     sp = torch.nn.functional.softplus
-    px, pt = data.whiten(ds.x_train).flatten(1).double(), data.whiten(ds.x_test).flatten(1).double()  # digits: no crop
+    px, pt = (data.whiten(_crop(x, ds.crop)).flatten(1).double() for x in (ds.x_train, ds.x_test))
     r_train = px.norm(dim=1).max()
     xs, xt = px / r_train, pt / r_train  # R = 1 on the training images
     x_all, x_eval = torch.cat([xs[:n], xt[:k]]), torch.cat([xs[:n], xt[k:]])
@@ -160,7 +170,7 @@ def _ref_convex(ds, n, k, epochs, alpha, per_epoch, seed):
     swapped = order.clone()
     for r in range(k):  # run r: example r replaced by the extra example n + r
         swapped[r][order[r] == r] = n + r
-    every = n // per_epoch
+    every = max(1, n // per_epoch)  # at most one record per step
     steps = list(range(every, epochs * n + 1, every))
     out = {"alpha": alpha, "R": lip, "L": lip, "beta": lip ** 2 / 4, "max_step": 8 / lip ** 2, "n": n, "runs": k,
            "steps": steps, "bound": [2 * lip ** 2 * alpha * s / n for s in steps]}
@@ -188,14 +198,14 @@ def _ref_net(name, d, d2, lr, epochs, seed):
     """The model trained on ``d`` and, separately, on ``d2``; per epoch the distance and the log-prob gaps."""
     from rethinking_lib import models, runs
 
-    n, x_test = len(d.y_train), data.whiten(d.x_test)
+    n, x_test = len(d.y_train), data.whiten(_crop(d.x_test, d.crop))
     res = []
     for dd in (d, d2):
         torch.manual_seed(seed)
-        m = models.build(name, in_channels=dd.in_channels, image_size=dd.image_size, num_classes=10)
+        m = models.build(name, in_channels=dd.in_channels, image_size=dd.image_size, num_classes=dd.num_classes)
         opt = torch.optim.SGD(m.parameters(), lr=lr, momentum=0.9)
-        gen, x = torch.Generator().manual_seed(seed), data.whiten(dd.x_train)
-        x_eval = torch.cat([data.whiten(d.x_train), x_test])  # both evaluated on S and the test images
+        gen, x = torch.Generator().manual_seed(seed), data.whiten(_crop(dd.x_train, dd.crop))
+        x_eval = torch.cat([data.whiten(_crop(d.x_train, d.crop)), x_test])  # both evaluated on S and the test images
         params, logp = [], []
         for epoch in range(epochs):
             perm = torch.randperm(n, generator=gen)
@@ -236,25 +246,29 @@ def _assert_close(got, want, path="result", rel=1e-6):
 def test_run_records_follow_the_references(tmp_path, monkeypatch):
     from rethinking_lib import corrupt, profiles
 
-    seed, n, k = 2, 130, 3  # 130 examples: two batches of (128, 2) per epoch
+    seed, n, k = 1, 130, 3  # 130 examples: two batches of (128, 2) per epoch
     cfg = {"profile": "quick", "dataset": "digits", "n": n, "runs": k, "epochs": 2, "alpha": 0.5,
-           "records_per_epoch": 2, "net_model": "mlp_1x512", "lr": 0.05, "net_epochs": 2}
-    devices, load = [], data.load
-    monkeypatch.setattr(data, "load", lambda name, **kw: devices.append(kw.get("device")) or load(name, **kw))
+           "records_per_epoch": 2, "net_model": "mlp_1x512", "lr": 0.05, "net_epochs": 3}
+    full = data.load("digits", seed=0)
+    # 40 test images, the first two of different digits (the replacement example and the one after it)
+    ds = replace(full.subset(n_train=n), x_test=full.x_test[2:42], y_test=full.y_test[2:42])
+    assert ds.y_test[0] != ds.y_test[1]
+    loads = []
+    monkeypatch.setattr(data, "load", lambda name, **kw: loads.append((name, kw.get("device"))) or ds)
     res = stability.run(cfg, seed=seed, progress=False, out=tmp_path)
     monkeypatch.undo()
-    assert devices == [profiles.device("quick")]  # the data lives on the profile's device
-    ds = data.load("digits", seed=0)
+    assert loads == [("digits", profiles.device("quick"))]  # the data lives on the profile's device
     convex = _ref_convex(ds, n, k, 2, 0.5, 2, seed)
     _assert_close(res["convex"], convex)
     net = {}
-    base = replace(ds.subset(n_train=n), x_test=ds.x_test[1:], y_test=ds.y_test[1:])
+    base = replace(ds, x_test=ds.x_test[1:], y_test=ds.y_test[1:])
     for cond in ("true_labels", "random_labels"):
         d = corrupt.apply(base, cond, seed=seed)
         y_new = ds.y_test[0] if cond == "true_labels" else (d.y_train[0] + 1 + seed) % 10
+        assert y_new != d.y_train[0]  # S' differs from S in the label too
         x2, y2 = d.x_train.clone(), d.y_train.clone()
         x2[0], y2[0] = ds.x_test[0], y_new
-        net[cond] = _ref_net("mlp_1x512", d, replace(d, x_train=x2, y_train=y2), 0.05, 2, seed)
+        net[cond] = _ref_net("mlp_1x512", d, replace(d, x_train=x2, y_train=y2), 0.05, 3, seed)
     _assert_close(res["network"], net, rel=1e-4)
     summary = {f"logistic {c}": {"sup_gap": round(convex[c]["sup_gap"][-1], 4), "bound": round(convex["bound"][-1], 4),
                                  "loss_gap": round(convex[c]["loss_gap"], 4),
@@ -264,5 +278,45 @@ def test_run_records_follow_the_references(tmp_path, monkeypatch):
         summary[f"mlp_1x512 {c}"] = {key: round(h[key][-1], 4) for key in ("sup_gap", "mean_gap", "train_acc", "test_acc")}
     _assert_close(res["summary"], summary, rel=1e-12)
     # the records are not degenerate: the runs drift apart
-    assert 0 < convex["true_labels"]["divergence"][0] < convex["true_labels"]["divergence"][-1]
+    assert max(convex["true_labels"]["divergence"]) > 0 and convex["true_labels"]["divergence"][-1] > 0
     assert net["random_labels"]["divergence"][0] > 0 and convex["random_labels"]["path_bound_ok"]
+
+
+def test_convex_experiment_on_blank_images_large_steps_and_dense_records():
+    g = torch.Generator().manual_seed(0)
+    x_train, x_test = torch.rand(3, 1, 4, 4, generator=g), torch.rand(4, 1, 4, 4, generator=g)
+    x_train[2], x_test[3] = 0.5, 0.5  # blank images whiten to 0: their score is exactly 0, counted as an error
+    ds = data.Dataset("toy", x_train, torch.tensor([1, 7, 5]), x_test, torch.tensor([8, 2, 6, 0]))
+    cfg = {"n": 3, "runs": 2, "epochs": 2, "alpha": 1.0, "records_per_epoch": 4}  # 4 records > 3 steps an epoch
+    out = stability.convex_experiment(ds, cfg, seed=0)
+    _assert_close(out, _ref_convex(ds, 3, 2, 2, 1.0, 4, 0))
+    assert out["steps"] == [1, 2, 3, 4, 5, 6] and out["true_labels"]["train_error"] >= 1 / 3
+    # the largest step the HRS bound allows, 2 / beta, is accepted and the path bound still holds
+    top = stability.convex_experiment(ds, {**cfg, "alpha": out["max_step"]}, seed=0)
+    _assert_close(top, _ref_convex(ds, 3, 2, 2, out["max_step"], 4, 0))
+    assert top["true_labels"]["path_bound_ok"] and top["random_labels"]["path_bound_ok"]
+    with pytest.raises(ValueError, match="2/beta"):
+        stability.convex_experiment(ds, {**cfg, "alpha": 0.0}, seed=0)
+
+
+def test_lockstep_matches_separate_runs_on_cropped_two_class_data():
+    ds = data.load("digits", seed=0).subset(20, 10)
+    ds = replace(ds, y_train=ds.y_train % 2, y_test=ds.y_test % 2, num_classes=2, crop=6)
+    d2 = stability.replace_one(ds, 0, ds.x_test[0], 1 - ds.y_train[0])
+    h = stability.lockstep("mlp_1x512", ds, d2, {"lr": 0.05, "net_epochs": 2}, seed=0)
+    _assert_close(h, _ref_net("mlp_1x512", ds, d2, 0.05, 2, 0), rel=1e-4)
+
+
+def test_run_accepts_the_largest_sizes_that_fit_and_rejects_bad_settings(tmp_path, monkeypatch):
+    small = data.load("digits", seed=0).subset(12, 6)
+    monkeypatch.setattr(data, "load", lambda name, **kw: small)
+    cfg = {"profile": "quick", "dataset": "digits", "n": 12, "runs": 5, "epochs": 1, "alpha": 0.5,
+           "records_per_epoch": 1, "net_model": "mlp_1x512", "lr": 0.01, "net_epochs": 1}
+    res = stability.run(cfg, seed=0, progress=False, out=tmp_path)  # all 12 training images; 5 = 6 test images - 1
+    assert (res["convex"]["n"], res["convex"]["runs"], res["convex"]["steps"]) == (12, 5, [12])
+    for bad in ({"n": 13}, {"runs": 6}):
+        with pytest.raises(ValueError, match=r"pass n <= 12 and runs <= n"):
+            stability.run({**cfg, **bad}, seed=0, progress=False, out=tmp_path)
+    for bad, msg in (({"n": 2.5}, "n=2.5 must be a positive integer"), ({"net_epochs": 0}, "net_epochs=0 must")):
+        with pytest.raises(ValueError, match=msg):
+            stability.run({**cfg, **bad}, seed=0, progress=False, out=tmp_path)
