@@ -2,11 +2,13 @@
 norm-bounded linear class in closed form), and the networks' estimate at the quick profile."""
 
 import math
+import statistics
+from dataclasses import replace
 
 import pytest
 import torch
 
-from rethinking_lib import data, experiments, rademacher
+from rethinking_lib import data, experiments, profiles, rademacher
 
 
 def _x(n=40, d=8, seed=0):
@@ -140,3 +142,176 @@ def test_pixels_are_whitened_centre_crops_and_build_gives_two_outputs():
     lin = rademacher.build("linear", ds)
     assert lin(torch.zeros(2, ds.in_channels, side, side)).shape == (2, 2)
     assert rademacher.build("mlp_1x512", ds, width=0.5)(torch.zeros(2, ds.in_channels, side, side)).shape == (2, 2)
+
+
+# ------------------------------------------------------------------------------------------------
+# the fitting helpers and the experiment driver, at tiny sizes, against references written out here
+# (train.fit called directly; sign vectors, sups and Monte Carlo statistics computed independently)
+
+
+def _ref_signs(m, k, seed):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randint(0, 2, (k, m), generator=g).double() * 2 - 1
+
+
+def _ref_fit(name, ds, labels, lr, epochs, seed, width=1.0):
+    """Binary labels (+-1) on the first len(labels) images; the model seeded by ``seed``, SGD as train.fit does."""
+    from torch import nn
+
+    from rethinking_lib import models, runs, train
+
+    m = len(labels)
+    binary = replace(ds, x_train=ds.x_train[:m], y_train=((labels + 1) / 2).long(), num_classes=2)
+    torch.manual_seed(seed)
+    if name == "linear":
+        model = nn.Sequential(nn.Flatten(), nn.Linear(ds.in_channels * ds.image_size ** 2, 2))
+    else:
+        model = models.build(name, in_channels=ds.in_channels, image_size=ds.image_size, num_classes=2, width=width)
+    cfg = train.TrainConfig(lr=lr, lr_decay=runs.paper_lr_decay(m), epochs=epochs, stop_at_100=True, seed=seed)
+    return train.fit(model, binary, cfg, progress=False)
+
+
+def _ref_mc(values):
+    v = [float(a) for a in values]
+    se = statistics.stdev(v) / math.sqrt(len(v)) if len(v) > 1 else math.nan
+    return {"estimate": statistics.fmean(v), "stderr": se, "draws": len(v), "values": v}
+
+
+def _assert_close(got, want, path="result"):
+    """Same keys, same lists, numbers equal to 1e-6 relative (float32 pixels; NaN matches NaN)."""
+    if isinstance(want, dict):
+        assert isinstance(got, dict) and sorted(got) == sorted(want), path
+        for k in want:
+            _assert_close(got[k], want[k], f"{path}[{k!r}]")
+    elif isinstance(want, (list, tuple)):
+        assert isinstance(got, (list, tuple)) and len(got) == len(want), path
+        for i, (a, b) in enumerate(zip(got, want, strict=True)):
+            _assert_close(a, b, f"{path}[{i}]")
+    elif isinstance(want, float) and math.isnan(want):
+        assert isinstance(got, float) and math.isnan(got), path
+    elif isinstance(want, (int, float)) and not isinstance(want, bool):
+        assert type(got) in (int, float) and got == pytest.approx(want, rel=1e-6, abs=1e-12), path
+    else:
+        assert got == want, path
+
+
+def _trainable(h):
+    return {k: v for k, v in h.items() if k not in ("wall_time",)} | {
+        "epochs": [{k: v for k, v in e.items() if k != "time"} for e in h["epochs"]]}
+
+
+def test_fit_labels_is_train_fit_on_the_binary_labels():
+    ds = data.load("digits", seed=0)
+    sig = _ref_signs(10, 1, 4)[0]
+    cfg = {"lr": {"mlp_1x512": 0.05, "linear": 0.03}, "epochs": 40}
+    for name, width in (("mlp_1x512", 0.5), ("linear", 1.0)):
+        h = rademacher.fit_labels(name, ds, sig, cfg, seed=2, width=width)
+        ref = _ref_fit(name, ds, sig, cfg["lr"][name], 40, 2, width)
+        assert _trainable(h) == _trainable(ref)
+        assert h["epochs_to_100"] is not None and h["epochs_run"] == h["epochs_to_100"] < 40  # stops at 100%
+    # the default width is the paper's, and the 0/1 labels are (sigma + 1) / 2 (all-minus is class 0)
+    h = rademacher.fit_labels("mlp_1x512", ds, -torch.ones(6, dtype=torch.float64), {**cfg, "epochs": 2}, seed=1)
+    assert _trainable(h) == _trainable(_ref_fit("mlp_1x512", ds, -torch.ones(6, dtype=torch.float64), 0.05, 2, 1))
+
+
+def test_network_sups_are_two_train_acc_minus_one_per_draw():
+    ds = data.load("digits", seed=0)
+    sig = _ref_signs(12, 2, 7)
+    cfg = {"lr": {"mlp_1x512": 0.02}, "epochs": 2}
+    want = [2 * _ref_fit("mlp_1x512", ds, s, 0.02, 2, 3 + k)["train_acc"] - 1 for k, s in enumerate(sig)]
+    assert rademacher.network_sups("mlp_1x512", ds, sig, cfg, seed=3) == want
+    half = [2 * _ref_fit("mlp_1x512", ds, s, 0.02, 2, 3 + k, 0.25)["train_acc"] - 1 for k, s in enumerate(sig)]
+    assert rademacher.network_sups("mlp_1x512", ds, sig, cfg, seed=3, width=0.25) == half
+
+
+def test_run_records_follow_the_fits_and_the_formulas(tmp_path, monkeypatch):
+    seed, n, epochs = 1, 32, 2
+    cfg = {"profile": "quick", "dataset": "digits", "models": ["mlp_1x512"], "n": n, "draws": 2, "draws_exact": 3,
+           "n_sweep": [16, n], "sweep_draws": 1, "widths": [0.25, 1.0], "width_n": n,
+           "lr": {"mlp_1x512": 0.01, "linear": 0.05}, "epochs": epochs, "delta": 0.1}
+    devices, load = [], data.load
+    monkeypatch.setattr(data, "load", lambda name, **kw: devices.append(kw.get("device")) or load(name, **kw))
+    res = rademacher.run(cfg, seed=seed, progress=False, out=tmp_path)
+    monkeypatch.undo()
+    assert devices == [profiles.device("quick")]  # the data lives on the profile's device
+
+    ds = data.load("digits", seed=0)  # 8x8 digits: no crop, so the networks see the whitened images
+    x = data.whiten(ds.x_train).flatten(1).double()
+    small = replace(ds, x_test=ds.x_test[:1], y_test=ds.y_test[:1] % 2)
+
+    def net(name, m, k, width=1.0):  # draw j trains with seed + j on the signs seeded by (seed, m)
+        return _ref_mc([2 * _ref_fit(name, small, s, cfg["lr"][name], epochs, seed + j, width)["train_acc"] - 1
+                        for j, s in enumerate(_ref_signs(m, k, seed * 7919 + m))])
+
+    def linear_norm(m, k):  # ||w|| <= 1 / max ||x_i||: sup = B ||sum_i sigma_i x_i|| / m
+        b = 1 / float(x[:m].norm(dim=1).max())
+        return _ref_mc([b * float((s[:, None] * x[:m]).sum(0).norm()) / m for s in _ref_signs(m, k, seed * 7919 + m)])
+
+    main = {"mlp_1x512": net("mlp_1x512", n, 2), "linear": net("linear", n, 2), "linear_norm": linear_norm(n, 3)}
+    bound = []
+    for name in ("mlp_1x512", "linear"):  # the true binary task: digit >= 5, tested on the whole test set
+        h = _ref_fit(name, replace(ds, y_test=(ds.y_test >= 5).long()), (ds.y_train[:n] >= 5).double() * 2 - 1,
+                     cfg["lr"][name], epochs, seed)
+        tr, comp = 1 - h["train_acc"], main[name]["estimate"]
+        bound.append({"model": name, "train_error": tr, "test_error": 1 - h["test_acc"], "complexity": comp,
+                      "bound": tr + comp + 3 * math.sqrt(math.log(2 / 0.1) / (2 * n))})
+    summary = {k: {"estimate": round(v["estimate"], 4), "stderr": round(v["stderr"], 4), "draws": v["draws"]}
+               for k, v in main.items()}
+    summary["bound"] = {r["model"]: {"test_error": round(r["test_error"], 4), "bound": round(r["bound"], 3)}
+                        for r in bound}
+    want = {"n": n, "dataset": "digits", "main": main, "linear_norm_B": 1 / float(x[:n].norm(dim=1).max()),
+            "sweep_n": {"n": [16, n], "mlp_1x512": [net("mlp_1x512", 16, 1), main["mlp_1x512"]],
+                        "linear": [net("linear", 16, 1), main["linear"]],
+                        "linear_norm": [linear_norm(16, 3), linear_norm(n, 3)]},
+            "sweep_width": {"model": "mlp_1x512", "n": n, "widths": [0.25, 1.0],
+                            "estimates": [net("mlp_1x512", n, 1, 0.25), main["mlp_1x512"]]},
+            "bound": bound, "summary": summary}
+    _assert_close(res, want)
+    assert 0 < res["main"]["mlp_1x512"]["stderr"] and res["main"]["linear_norm"]["estimate"] > 0
+
+
+def test_run_rejects_bad_settings_before_loading(tmp_path):
+    cfg = {"profile": "quick", "dataset": "nonexistent", "n": 16, "draws": 2, "draws_exact": 1, "sweep_draws": 1,
+           "width_n": 1, "n_sweep": [1], "delta": 0.05}
+    for bad, msg in (({"n": 2.5}, "n=2.5 must be a positive integer"), ({"width_n": 0}, "width_n=0 must"),
+                     ({"delta": 1.0}, r"delta=1.0 must be in \(0, 1\)"), ({"delta": 0.0}, "delta=0.0"),
+                     ({"draws": 1}, "draws=1 gives no standard error")):
+        with pytest.raises(ValueError, match=msg):
+            rademacher.run({**cfg, **bad}, seed=0, progress=False, out=tmp_path)
+    with pytest.raises(ValueError, match="unknown dataset"):  # the smallest valid settings pass the checks
+        rademacher.run(cfg, seed=0, progress=False, out=tmp_path)
+
+
+def test_helpers_defaults_and_edges():
+    ds = data.load("digits", seed=0).subset(8, 4)
+    assert sum(p.numel() for p in rademacher.build("mlp_1x512", ds).parameters()) == 64 * 512 + 512 + 512 * 2 + 2
+    assert sum(p.numel() for p in rademacher.build("mlp_1x512", ds, 0.5).parameters()) == 64 * 256 + 256 + 256 * 2 + 2
+    cropped = replace(ds, crop=6)
+    torch.testing.assert_close(rademacher.pixels(cropped), data.whiten(ds.x_train[..., 1:7, 1:7]).flatten(1))
+    assert torch.equal(rademacher.pixels(ds), data.whiten(ds.x_train).flatten(1))  # "train" is the default split
+    assert torch.equal(rademacher.signs(9, 2), rademacher.signs(9, 2, seed=0))
+    mc = rademacher.monte_carlo([0.1, 0.7])
+    assert mc["values"] == [0.1, 0.7] and mc["estimate"] == pytest.approx(0.4, abs=1e-15)  # float64 throughout
+    assert mc["stderr"] == pytest.approx(0.3)  # two draws have a standard error
+    with pytest.raises(ValueError, match="n=21"):
+        rademacher.finite_class_exact(torch.ones(1, 21))
+    for delta in (0.0, 1.0):
+        with pytest.raises(ValueError, match="delta"):
+            rademacher.rademacher_bound(0.0, 0.5, 10, delta)
+    # a ball too large to reach in the default 50 steps of size 1: w = 50 * grad, the value 50 ||grad||^2
+    x, s = _x(n=5, d=3), rademacher.signs(5, 1, seed=3)
+    grad = s[0] @ x / 5
+    assert float(rademacher.linear_sup_search(x, s, 1e6)[0]) == pytest.approx(50 * float(grad @ grad))
+
+
+def test_separability_rejects_flat_x_and_reports_a_failed_program(monkeypatch):
+    with pytest.raises(ValueError, match=r"pass x \(n, d\)"):
+        rademacher.linearly_separable(torch.ones(4), torch.ones(4))
+    import scipy.optimize
+
+    class Stuck:
+        status, message = 4, "numerical difficulties"
+
+    monkeypatch.setattr(scipy.optimize, "linprog", lambda *a, **k: Stuck())
+    with pytest.raises(RuntimeError, match=r"\(numerical difficulties\): try fewer points or rescale x"):
+        rademacher.linearly_separable(torch.eye(3), torch.ones(3))
