@@ -59,6 +59,7 @@ def test_width_scales_channels():
 @pytest.mark.parametrize("kw,word", [({"name": "resnet"}, "unknown model"), ({"name": "mlp_1x512", "width": 0},
                                      "width"), ({"name": "mlp_1x512", "in_channels": 0}, "in_channels")])
 def test_bad_arguments_are_named(kw, word):
+    kw = dict(kw)  # the parameter dict is shared between runs in one process
     name = kw.pop("name")
     with pytest.raises(ValueError, match=word):
         models.build(name, **kw)
@@ -146,11 +147,11 @@ def test_alexnet_forward_matches_a_functional_reference():
     torch.testing.assert_close(m(x), F.linear(h, fcs[2].weight, fcs[2].bias))
 
 
-def _conv_module(mod, x, k, stride=1):
+def _conv_module(mod, x, k, bn, stride=1):
     conv = mod[0]
-    assert conv.weight.shape[-1] == k
+    assert conv.weight.shape[-1] == k and len(mod) == (3 if bn else 2) and (conv.bias is None) == bn
     h = F.conv2d(x, conv.weight, conv.bias, stride=stride, padding=k // 2)
-    if len(mod) == 3:  # batch norm in training mode: batch statistics, TF's epsilon, shift only
+    if bn:  # batch norm in training mode: batch statistics, TF's epsilon, shift only
         mean = h.mean(dim=(0, 2, 3), keepdim=True)
         var = h.var(dim=(0, 2, 3), correction=0, keepdim=True)
         h = (h - mean) / torch.sqrt(var + 1e-3) + mod[1].shift.view(1, -1, 1, 1)
@@ -165,15 +166,16 @@ def test_inception_forward_matches_a_functional_reference(name):
     _randomize_biases(m)
     m.train()
     x = torch.randn(4, 2, 8, 8)
-    h = _conv_module(m.features[0], x, 3)
+    bn = name == "inception_small"
+    h = _conv_module(m.features[0], x, 3, bn)
     kinds = []
     for mod in list(m.features)[1:]:
         if isinstance(mod, models.InceptionModule):
             kinds.append("inc")
-            h = torch.cat([_conv_module(mod.b1, h, 1), _conv_module(mod.b3, h, 3)], 1)
+            h = torch.cat([_conv_module(mod.b1, h, 1, bn), _conv_module(mod.b3, h, 3, bn)], 1)
         else:
             kinds.append("down")
-            h = torch.cat([_conv_module(mod.conv, h, 3, stride=2), F.max_pool2d(h, 3, 2, padding=1)], 1)
+            h = torch.cat([_conv_module(mod.conv, h, 3, bn, stride=2), F.max_pool2d(h, 3, 2, padding=1)], 1)
     assert kinds == ["inc", "inc", "down", "inc", "inc", "inc", "inc", "down", "inc", "inc"]
     assert h.shape[-1] == 2  # 8 -> 4 -> 2
     ref = F.linear(h.mean(dim=(2, 3)), m.classifier.weight, m.classifier.bias)
@@ -193,6 +195,7 @@ def test_width_multiplier_counts():
     assert count("mlp_1x512", width=1e-3, num_classes=7) == dense(2352, 1, 7)  # max(1, ...)
     conv = 3 * 32 * 25 + 32 + 32 * 32 * 25 + 32  # width 0.5: 32 channels, 28 -> 14 -> 7
     assert count("alexnet_small", width=0.5) == conv + dense(32 * 7 * 7, 192, 96, 10)
+    assert count("alexnet_small", image_size=13, width=0.5) == conv + dense(32 * 4 * 4, 192, 96, 10)  # 13 -> 7 -> 4
     assert count("alexnet_small", image_size=24) == 3 * 64 * 25 + 64 + 64 * 64 * 25 + 64 + dense(64 * 6 * 6, 384, 192, 10)
 
 
@@ -247,3 +250,11 @@ def test_edge_arguments_are_accepted():
     bns = [x for x in models.build("inception_small", width=0.0625, bn_decay=0.0).modules()
            if isinstance(x, torch.nn.BatchNorm2d)]
     assert all(bn.momentum == 1.0 for bn in bns)
+
+
+def test_the_classes_default_to_the_papers_cifar10_models():
+    assert models.count_params(models.SmallAlexNet()) == models.PAPER_PARAM_COUNTS["alexnet_small"]
+    inc = models.SmallInception()
+    assert models.count_params(inc) == models.PAPER_PARAM_COUNTS["inception_small"]
+    assert any(isinstance(x, models.ShiftOnlyBatchNorm) for x in inc.modules())
+    assert models.SmallAlexNet(image_size=13)(torch.randn(2, 3, 13, 13)).shape == (2, 10)

@@ -452,3 +452,12 @@ def test_graphed_step_state_is_restored_in_place_momentum_included():
     g0.step(x, y)
     g0._restore(s0)
     assert all(torch.equal(v, weights[k]) for k, v in model.state_dict().items())
+
+
+def test_progress_bar_counts_epochs_from_where_a_run_resumes():
+    bar = train._bar(7, 2, "resnet", True)
+    try:
+        assert (bar.total, bar.n, bar.desc, bar.unit, bar.leave, bar.disable) == (7, 2, "resnet", "epoch", False, False)
+    finally:
+        bar.close()
+    assert train._bar(7, 0, "x", False).disable is True
