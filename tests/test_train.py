@@ -232,7 +232,9 @@ def test_sgd_momentum_and_weight_decay_on_weights_only_match_a_hand_written_loop
 def test_seed_sets_the_batch_order_and_the_history_records_the_run():
     ds = tiny(n_train=40, n_test=20)
     cfg = train.TrainConfig(lr=0.05, epochs=1, batch_size=8)
+    t0 = time.perf_counter()
     a = train.fit(mlp(ds, width=0.05), ds, cfg, progress=False)
+    assert 0 < a["wall_time"] <= time.perf_counter() - t0  # seconds since this run started
     b = train.fit(mlp(ds, width=0.05), ds, cfg, progress=False)
     c = train.fit(mlp(ds, width=0.05), ds, train.TrainConfig(lr=0.05, epochs=1, batch_size=8, seed=1), progress=False)
     assert a["step_loss"] == b["step_loss"] and a["step_loss"] != c["step_loss"]
@@ -295,7 +297,8 @@ def test_a_nan_loss_names_the_epoch_step_and_learning_rate():
 def test_resumed_times_continue_from_the_checkpoint(tmp_path):
     ds = tiny(n_train=64)
     cfg = train.TrainConfig(epochs=3, batch_size=32)
-    ckpt = tmp_path / "sub" / "c.pt"
+    ckpt = tmp_path / "sub" / "dir" / "c.pt"
+    t0 = time.perf_counter()
 
     def slow_then_die(hist):
         time.sleep(0.05)
@@ -306,10 +309,10 @@ def test_resumed_times_continue_from_the_checkpoint(tmp_path):
         train.fit(mlp(ds, width=0.05), ds, cfg, checkpoint=ckpt, progress=False, on_epoch=slow_then_die)
     state = torch.load(ckpt, weights_only=False)
     assert state["epoch"] == 2 and state["config"] == dataclasses.asdict(cfg) and state["scaler"] is None
-    assert not (tmp_path / "sub" / "c.pt.tmp").exists()
+    assert not (tmp_path / "sub" / "dir" / "c.pt.tmp").exists()
     h = train.fit(mlp(ds, width=0.05), ds, cfg, checkpoint=ckpt, progress=False)
     times = [e["time"] for e in h["epochs"]]
-    assert times[0] < times[1] < times[2] and times[1] >= 0.05
+    assert times[0] < times[1] < times[2] <= time.perf_counter() - t0 and times[1] >= 0.05
     assert torch.load(ckpt, weights_only=False)["epoch"] == 3
 
 
@@ -461,3 +464,98 @@ def test_progress_bar_counts_epochs_from_where_a_run_resumes():
     finally:
         bar.close()
     assert train._bar(7, 0, "x", False).disable is True
+
+
+def _first_batch_loss(ds, cfg, model, augment):
+    """The first step's loss by hand: the seeded permutation, then (augmenting) random crops from the same generator."""
+    gen = torch.Generator().manual_seed(cfg.seed)
+    perm = torch.randperm(len(ds.y_train), generator=gen)
+    x = data.preprocess(ds.x_train[perm], ds.crop, augment=augment, generator=gen)
+    with torch.no_grad():
+        return torch.nn.functional.cross_entropy(model(x[:cfg.batch_size]), ds.y_train[perm][:cfg.batch_size]).item()
+
+
+def test_first_step_sees_centre_crops_or_random_crops_as_configured():
+    ds = data.load("mnist5k", n_train=40, n_test=10)  # 28x28 cropped to 24
+    for augment in (False, True):
+        cfg = train.TrainConfig(lr=0.05, epochs=1, batch_size=16, augment=augment)
+        ref = _first_batch_loss(ds, cfg, mlp(ds, width=0.05), augment)
+        other = _first_batch_loss(ds, cfg, mlp(ds, width=0.05), not augment)
+        h = train.fit(mlp(ds, width=0.05), ds, cfg, progress=False)
+        assert h["step_loss"][0] == pytest.approx(ref, rel=1e-5) and h["step_loss"][0] != pytest.approx(other, rel=1e-3)
+
+
+def test_the_progress_bar_follows_the_epochs(tmp_path, monkeypatch):
+    made = []
+
+    class Bar:
+        def __init__(self, *args):
+            self.args, self.updates, self.postfix, self.closed = args, 0, [], False
+            made.append(self)
+
+        def update(self, k):
+            self.updates += k
+
+        def set_postfix(self, **kw):
+            self.postfix.append(kw)
+
+        def close(self):
+            self.closed = True
+
+    monkeypatch.setattr(train, "_bar", Bar)
+    ds = tiny(n_train=64)
+    cfg = train.TrainConfig(epochs=3, batch_size=32)
+    ckpt = tmp_path / "c.pt"
+
+    def die_after_one(hist):
+        raise Interrupt
+
+    with pytest.raises(Interrupt):
+        train.fit(mlp(ds, width=0.05), ds, cfg, checkpoint=ckpt, progress=False, on_epoch=die_after_one)
+    h = train.fit(mlp(ds, width=0.05), ds, cfg, checkpoint=ckpt, progress=True)
+    assert made[0].args == (3, 0, "train", False) and made[1].args == (3, 1, "train", True)
+    assert made[1].updates == 2 and made[1].closed
+    e = h["epochs"][-1]
+    assert made[1].postfix[-1] == {"loss": f"{e['loss']:.3f}", "train": f"{e['train_acc']:.3f}",
+                                   "test": f"{e['test_acc']:.3f}"}
+
+
+def test_a_gradient_scalers_state_is_checkpointed_and_restored(tmp_path, monkeypatch):
+    """fp16 runs need CUDA; here a stand-in scaler (scale 1) takes the real scaler's place in the step and checkpoint."""
+    loaded = []
+
+    class Scaler:
+        def __init__(self):
+            self.steps = 0
+
+        def scale(self, loss):
+            return loss
+
+        def step(self, opt):
+            self.steps += 1
+            opt.step()
+
+        def update(self):
+            pass
+
+        def state_dict(self):
+            return {"steps": self.steps}
+
+        def load_state_dict(self, state):
+            loaded.append(state)
+            self.steps = state["steps"]
+
+    monkeypatch.setattr(train, "grad_scaler", lambda precision: Scaler())
+    ds = tiny(n_train=64)
+    cfg = train.TrainConfig(epochs=3, batch_size=32)
+    ckpt = tmp_path / "c.pt"
+
+    def die_after_two(hist):
+        if len(hist["epochs"]) == 2:
+            raise Interrupt
+
+    with pytest.raises(Interrupt):
+        train.fit(mlp(ds, width=0.05), ds, cfg, checkpoint=ckpt, progress=False, on_epoch=die_after_two)
+    assert torch.load(ckpt, weights_only=False)["scaler"] == {"steps": 4}
+    train.fit(mlp(ds, width=0.05), ds, cfg, checkpoint=ckpt, progress=False)
+    assert loaded == [{"steps": 4}] and torch.load(ckpt, weights_only=False)["scaler"] == {"steps": 6}
