@@ -258,3 +258,9 @@ def test_the_classes_default_to_the_papers_cifar10_models():
     assert models.count_params(inc) == models.PAPER_PARAM_COUNTS["inception_small"]
     assert any(isinstance(x, models.ShiftOnlyBatchNorm) for x in inc.modules())
     assert models.SmallAlexNet(image_size=13)(torch.randn(2, 3, 13, 13)).shape == (2, 10)
+
+
+def test_conv_module_defaults_to_batch_norm_and_stride_one():
+    m = models.ConvModule(2, 4, 3)
+    assert [type(x) for x in m] == [torch.nn.Conv2d, models.ShiftOnlyBatchNorm, torch.nn.ReLU] and m[0].bias is None
+    assert m(torch.randn(2, 2, 5, 5)).shape == (2, 4, 5, 5)
