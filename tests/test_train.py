@@ -378,7 +378,8 @@ def test_progress_flag_and_environment(monkeypatch):
     assert train.progress_enabled(None) is True and train.progress_enabled(False) is False
 
 
-def test_setup_splits_decay_and_builds_the_optimizer():
+def test_setup_splits_decay_and_builds_the_optimizer(monkeypatch):
+    monkeypatch.setattr(torch.backends.cudnn, "benchmark", False)
     torch.manual_seed(0)
     model = models.build("inception_small", in_channels=1, image_size=8, width=0.0625)
     eng = train.setup(model, train.TrainConfig(lr=0.07, momentum=0.8, weight_decay=1e-3, channels_last=False), "cpu")
@@ -389,9 +390,11 @@ def test_setup_splits_decay_and_builds_the_optimizer():
     assert float(decay["lr"]) == pytest.approx(0.07) and decay["momentum"] == 0.8
     assert eng.memory_format == torch.contiguous_format and eng.amp_dtype is None and eng.scaler is None
     assert eng.precision == "fp32" and eng.speed == {"channels_last": False, "compile": False, "cuda_graph": False}
-    cl = train.setup(models.build("alexnet_small", in_channels=1, image_size=8, width=0.125), train.TrainConfig(), "cpu")
+    cl = train.setup(models.build("alexnet_small", in_channels=3, image_size=8, width=0.125), train.TrainConfig(), "cpu")
     assert cl.memory_format == torch.channels_last
-    assert next(cl.model.parameters()).is_contiguous(memory_format=torch.channels_last)
+    w = next(cl.model.parameters())
+    assert w.shape[1] == 3 and w.is_contiguous(memory_format=torch.channels_last) and not w.is_contiguous()
+    assert torch.backends.cudnn.benchmark is False  # a CUDA-only setting, left alone on the CPU
     frozen = torch.nn.Linear(3, 2)
     frozen.bias.requires_grad_(False)
     decay, no_decay = train._split_decay(frozen)
