@@ -87,11 +87,7 @@ def test_minnorm_settings_are_checked_with_one_line_errors(setting, match, resul
 
 
 def test_chapter_rows_and_sentences_come_from_the_result():
-    syn = {"n": 40, "d": 200, "pinv_norm": 2.0,
-           "from_zero": {"rel_dist_to_pinv": 1e-12, "train_loss": 1e-20, "norm": 2.0},
-           "from_random": {"rel_dist_to_pinv": 0.8, "rel_dist_to_predicted": 3e-9, "train_loss": 1e-19, "norm": 5.0},
-           "hessian": {"max_diff_between_solutions": 0.0, "max_diff_vs_XtX_over_n": 1e-16, "zero_eigenvalues": 160,
-                       "d_minus_n": 160, "eig_max": 9.0, "eig_min_nonzero": 0.5}}
+    syn = _synthetic_result()
     mn = {"n": 50, "d": 784, "n_test": 1000,
           **{k: {"norm": v, "train_mse": 0.0, "test_error": 0.3, "rel_dist_to_pinv": v - 1} for k, v in
              (("sgd_from_zero", 1.0), ("sgd_from_random", 3.0))},
@@ -256,11 +252,7 @@ def test_minnorm_mnist_n_must_stay_below_the_pixels(results_dir):
 
 
 def test_chapter_tables_in_full():
-    syn = {"n": 40, "d": 200, "pinv_norm": 2.0,
-           "from_zero": {"rel_dist_to_pinv": 1e-12, "train_loss": 1e-20, "norm": 2.0},
-           "from_random": {"rel_dist_to_pinv": 0.8, "rel_dist_to_predicted": 3e-9, "train_loss": 1e-19, "norm": 5.0},
-           "hessian": {"max_diff_between_solutions": 0.0, "max_diff_vs_XtX_over_n": 1e-16, "zero_eigenvalues": 160,
-                       "d_minus_n": 160, "eig_max": 9.0, "eig_min_nonzero": 0.5}}
+    syn = _synthetic_result()
     mn = {"n": 50, "d": 784, "pinv": {"norm": 1.0, "train_mse": 1e-30, "test_error": 0.3},
           "sgd_from_zero": {"norm": 1.5, "train_mse": 0.1, "test_error": 0.4, "rel_dist_to_pinv": 0.2},
           "sgd_from_random": {"norm": 3.0, "train_mse": 0.2, "test_error": 0.5, "rel_dist_to_pinv": 2.0}}
@@ -280,3 +272,12 @@ def test_chapter_tables_in_full():
         {"solution": "SGD from 0", "train MSE": 0.1, "norm": 1.5, "test error": 0.4, "rel. distance to X+y": 0.2},
         {"solution": "SGD from random w0", "train MSE": 0.2, "norm": 3.0, "test error": 0.5, "rel. distance to X+y": 2.0}]
     assert implicit.mnist_text(res) == "n = 50 training digits, d = 784 pixels, tested on held-out digits."
+
+
+def _synthetic_result() -> dict:
+    """A hand-written synthetic record (the chapter's rows and sentences are read from it)."""
+    return {"n": 40, "d": 200, "pinv_norm": 2.0,
+            "from_zero": {"rel_dist_to_pinv": 1e-12, "train_loss": 1e-20, "norm": 2.0},
+            "from_random": {"rel_dist_to_pinv": 0.8, "rel_dist_to_predicted": 3e-9, "train_loss": 1e-19, "norm": 5.0},
+            "hessian": {"max_diff_between_solutions": 0.0, "max_diff_vs_XtX_over_n": 1e-16, "zero_eigenvalues": 160,
+                        "d_minus_n": 160, "eig_max": 9.0, "eig_min_nonzero": 0.5}}
