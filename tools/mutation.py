@@ -57,13 +57,13 @@ FRESH_STORE = '''
 def pytest_runtest_setup(item):  # added by tools/mutation.py: mutated experiments must run, not load
     import tempfile as _tempfile
 
-    os.environ["RETHINKING_RESULTS"] = _tempfile.mkdtemp(prefix="mutation-results-")
+    item._mutation_store = os.environ["RETHINKING_RESULTS"] = _tempfile.mkdtemp(prefix="mutation-results-")
 
 
-def pytest_runtest_teardown(item):  # ... and the store goes with the test (thousands of mutants run each test)
-    import shutil as _shutil
+def pytest_runtest_teardown(item):  # ... and that store goes with the test (thousands of mutants run each test);
+    import shutil as _shutil        # the folder made above, not whatever a test set the variable to
 
-    _shutil.rmtree(os.environ.get("RETHINKING_RESULTS", ""), ignore_errors=True)
+    _shutil.rmtree(getattr(item, "_mutation_store", ""), ignore_errors=True)
 '''
 
 
