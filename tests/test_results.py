@@ -230,6 +230,23 @@ def test_load_or_run_without_code_takes_the_roots_from_the_function(tmp_path):
     assert rec["cached"] is False and results.load("demo", {"k": 8}, out=tmp_path).items() <= rec.items()
 
 
+def test_servable_is_what_load_or_run_would_serve(tmp_path, monkeypatch):
+    monkeypatch.delenv("RETHINKING_ACCEPT_OTHER_CODE", raising=False)
+    assert not results.servable("demo", {"k": 9}, tmp_path)  # nothing stored
+    results.load_or_run("demo", {"k": 9}, lambda: 1, out=tmp_path, code=["rethinking_lib.corrupt"])
+    assert results.servable("demo", {"k": 9}, tmp_path) and not results.servable("demo", {"k": 10}, tmp_path)
+    _make_stale(tmp_path, "demo", {"k": 9})
+    assert not results.servable("demo", {"k": 9}, tmp_path)  # other code: load_or_run would train again ...
+    monkeypatch.setenv("RETHINKING_ACCEPT_OTHER_CODE", "1")
+    assert results.servable("demo", {"k": 9}, tmp_path)  # ... unless other code is accepted
+
+
+def test_checkpoint_path_sits_in_the_store_beside_the_run(tmp_path):
+    path = results.checkpoint_path("train", {"a": 1}, tmp_path)
+    assert path == tmp_path / "checkpoints" / f"train-{results.config_key('train', {'a': 1})}.pt"
+    assert results.checkpoint_path("train", {"a": 2}, tmp_path) != path
+
+
 def test_describe_code_names_version_commit_and_source():
     code = {"rethinking_lib": "0.3.0", "commit": "0123456789abcdef0123", "dirty": True, "source_hash": "feedbeef"}
     assert results.describe_code({"provenance": {"code": code}}) == \
