@@ -22,7 +22,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # runnable from a checkout without installing
 
-from rethinking_lib import experiments, models, train  # noqa: E402
+from rethinking_lib import experiments
+from rethinking_lib.engine import models, train
 
 
 def rate(name: str, width: float, batch: int, channels_last: bool, steps: int) -> tuple[float, float]:

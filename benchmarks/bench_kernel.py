@@ -1,4 +1,4 @@
-"""Benchmark: time and peak memory of the exact kernel solver (rethinking_lib.kernels.solve_kernel).
+"""Benchmark: time and peak memory of the exact kernel solver (rethinking_lib.chapters.ch07_kernel.solve_kernel).
 
     python benchmarks/bench_kernel.py                 # n = 5,000 on this machine's CPU (real mnist5k digits
                                                       # + noisy copies to reach 5,000: mnist5k has 4,000 train)
@@ -18,7 +18,8 @@ import time
 
 import torch
 
-from rethinking_lib import data, devices, kernels
+from rethinking_lib.chapters import ch07_kernel as kernels
+from rethinking_lib.engine import data, devices
 
 
 def mnist_like(n: int, device: str, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, str]:

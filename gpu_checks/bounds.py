@@ -13,7 +13,8 @@ import time
 
 import torch
 
-from rethinking_lib import bounds, experiments
+from rethinking_lib import experiments
+from rethinking_lib.chapters import ch08_bounds as bounds
 
 assert torch.cuda.is_available(), "needs a CUDA GPU"
 print("device:", torch.cuda.get_device_name(0), "torch", torch.__version__)

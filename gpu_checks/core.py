@@ -11,7 +11,7 @@ import time
 
 import torch
 
-from rethinking_lib import corrupt, data, models, runs, train
+from rethinking_lib.engine import corrupt, data, models, runs, train
 
 assert torch.cuda.is_available(), "needs a CUDA GPU"
 print("device:", torch.cuda.get_device_name(0), "torch", torch.__version__)

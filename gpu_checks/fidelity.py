@@ -23,7 +23,8 @@ import time
 
 import torch
 
-from rethinking_lib import paper, runs, train
+from rethinking_lib import paper
+from rethinking_lib.engine import runs, train
 
 
 def one(label: str, **kw) -> dict:

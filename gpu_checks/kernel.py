@@ -12,7 +12,8 @@ import time
 
 import torch
 
-from rethinking_lib import data, kernels
+from rethinking_lib.chapters import ch07_kernel as kernels
+from rethinking_lib.engine import data
 
 assert torch.cuda.is_available(), "needs a CUDA GPU"
 dev = "cuda"

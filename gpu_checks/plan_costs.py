@@ -12,7 +12,8 @@ import time
 
 import torch
 
-from rethinking_lib import experiments, plan
+from rethinking_lib import experiments
+from rethinking_lib.planning import plan
 
 assert torch.cuda.is_available(), "needs a CUDA GPU"
 print("device:", torch.cuda.get_device_name(0), "torch", torch.__version__, flush=True)

@@ -31,7 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 
 import torch  # noqa: E402
 
-from rethinking_lib import bench, data, models, results, train  # noqa: E402
+from rethinking_lib.engine import data, models, train
+from rethinking_lib.planning import bench
+from rethinking_lib.store import results
 
 T0 = time.perf_counter()
 DEV = "cuda"  # --dry-run: "cpu", to check this script's flow without a GPU (no graphs there)

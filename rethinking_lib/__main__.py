@@ -22,7 +22,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def main(argv: list[str] | None = None) -> int:
-    from . import experiments, profiles
+    from . import experiments
+    from .config import profiles
 
     ap = _Parser(prog="python -m rethinking_lib", description="Experiments of 'Rethinking generalization'.")
     sub = ap.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
@@ -57,9 +58,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.cmd == "models":
             return _models(args.json)
         if args.cmd == "appendix":
-            from . import settings
+            from .pages import appendix
 
-            sys.stdout.write(settings.appendix_markdown())
+            sys.stdout.write(appendix.appendix_markdown())
             return 0
         if args.cmd in ("run", "config"):
             overrides = {}
@@ -92,14 +93,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _extra_commands(sub) -> None:
-    """Commands that live in their own modules (bench, sweep, results), registered if present."""
-    import importlib
+    """Commands that live in their own modules: bench, sweep, plan, results pack|unpack."""
+    from .planning import bench, plan, sweep
+    from .store import pack
 
-    for mod in ("bench", "sweep", "plan", "store_cli"):
-        try:
-            m = importlib.import_module(f"rethinking_lib.{mod}")
-        except ImportError:
-            continue
+    for m in (bench, sweep, plan, pack):
         m.add_cli(sub)
 
 
@@ -126,7 +124,8 @@ def _info(as_json: bool) -> int:
 
     import torch
 
-    from . import __version__, data, devices
+    from . import __version__
+    from .engine import data, devices
 
     info = {"rethinking_lib": __version__, "python": platform.python_version(), "torch": torch.__version__,
             "cuda_available": torch.cuda.is_available(),
@@ -141,7 +140,7 @@ def _info(as_json: bool) -> int:
 
 
 def _models(as_json: bool) -> int:
-    from . import models
+    from .engine import models
 
     rows = models.param_table()
     if as_json:

@@ -5,8 +5,10 @@ import json
 import pytest
 import torch
 
-from rethinking_lib import bench, data, paper
+from rethinking_lib import paper
 from rethinking_lib.__main__ import main
+from rethinking_lib.engine import data
+from rethinking_lib.planning import bench
 
 
 def test_engine_throughput_on_cpu():

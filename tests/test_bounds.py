@@ -5,7 +5,9 @@ import math
 import pytest
 import torch
 
-from rethinking_lib import experiments, measures, models
+from rethinking_lib import experiments
+from rethinking_lib.engine import models
+from rethinking_lib.theory import measures
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +62,7 @@ def test_paper_profile_runs_dziugaite_roy_setting_on_mnist_files(tmp_path, monke
     """The paper profile reads full MNIST from torchvision's cached tensor file and trains D&R's network on all
     784 pixels (one hidden layer of 600 units, two classes). Stand-in file: the 5,000 offline digits written in
     MNIST's format (no download here); sizes cut by overrides so it runs in seconds on a CPU."""
-    from rethinking_lib import data
+    from rethinking_lib.engine import data
 
     d = data.load("mnist5k", crop=None)
     blob = {"x_train": (d.x_train * 255).round().to(torch.uint8), "y_train": d.y_train.to(torch.uint8),

@@ -3,7 +3,8 @@ a measurement is reported as missing, not as agreement."""
 
 import pytest
 
-from rethinking_lib import claims, experiments
+from rethinking_lib import experiments
+from rethinking_lib.pages import claims
 
 
 def fake_records(fit_random: float):

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from rethinking_lib import corrupt, data
+from rethinking_lib.engine import corrupt, data
 
 
 @pytest.fixture(scope="module")

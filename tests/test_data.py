@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from rethinking_lib import data
+from rethinking_lib.engine import data
 
 
 def test_whitening_matches_numpy_per_image_standardization():

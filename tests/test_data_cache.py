@@ -2,7 +2,7 @@
 
 import torch
 
-from rethinking_lib import data
+from rethinking_lib.engine import data
 
 
 def _fresh(tmp_path, monkeypatch):

@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from rethinking_lib import double_descent, experiments
+from rethinking_lib import experiments
+from rethinking_lib.chapters import ch07_double_descent as double_descent
 
 
 def test_peak_at_interpolation_threshold(results_dir):

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from rethinking_lib import implicit
+from rethinking_lib.chapters import ch07_minnorm as implicit
 
 
 def _close(a, b, rtol=1.3e-6, atol=1e-7):
@@ -185,7 +185,8 @@ TINY = {"n": 5, "d": 16, "epochs": 190, "mnist_n": 6, "mnist_epochs": 3}  # 6 di
 
 def test_minnorm_experiment_result_matches_a_recomputation(results_dir):
     """The stored result against the same quantities computed here from the seeded data."""
-    from rethinking_lib import data, experiments
+    from rethinking_lib import experiments
+    from rethinking_lib.engine import data
 
     rec = experiments.run("minnorm", "quick", seed=1, **TINY)
     res = rec["result"]

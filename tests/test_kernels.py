@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from rethinking_lib import kernels
+from rethinking_lib.chapters import ch07_kernel as kernels
 
 
 def _close(a, b, rtol=1.3e-6, atol=1e-7):
@@ -62,7 +62,7 @@ def test_gram_solver_and_ridge():
 
 
 def test_random_labels_interpolated_with_larger_norm_on_real_digits():
-    from rethinking_lib import data
+    from rethinking_lib.engine import data
 
     ds = data.load("digits", crop=None, n_train=600, n_test=300)
     X = ds.x_train.flatten(1).double()
@@ -124,7 +124,8 @@ def test_quick_experiment_shows_the_phenomena(results_dir):
 
 
 def test_results_table_puts_the_papers_numbers_beside_ours():
-    from rethinking_lib import kernels, paper
+    from rethinking_lib import paper
+    from rethinking_lib.chapters import ch07_kernel as kernels
 
     g = {"train_error": 0.0, "test_error": 0.033, "norm": 39.1}
     rows = kernels.results_table({"datasets": {"mnist5k": {"gaussian": g}}})
@@ -152,7 +153,8 @@ def _fake_result(gabor=True, rf=True):
 
 
 def test_chapter_sentences_read_the_measured_and_the_reported_numbers():
-    from rethinking_lib import kernels, paper
+    from rethinking_lib import paper
+    from rethinking_lib.chapters import ch07_kernel as kernels
 
     K = _fake_result()
     txt = kernels.solution_text(K)
@@ -262,7 +264,7 @@ def test_kernel_matrix_rectangular_out_and_dtype():
 
 
 def test_free_bytes_and_dtype_choice(monkeypatch):
-    from rethinking_lib import kernel_solver
+    from rethinking_lib.theory import kernel_solver
 
     pages = {"SC_AVPHYS_PAGES": 1000, "SC_PAGE_SIZE": 4096}
     monkeypatch.setattr(kernel_solver.os, "sysconf", lambda name: pages[name])
@@ -350,7 +352,7 @@ def test_refinement_steps_and_tolerance(monkeypatch):
     assert sol.residual == pytest.approx(rel, rel=1e-6)
     for s in (kernels.solve_kernel(X, Y, gamma=0.5, dtype=torch.float32), kernels.solve_gram(K.float(), Y)):
         assert len(s.residual_history) > 1 and s.residual < 1e-9  # refined down to the default tol 1e-9
-    from rethinking_lib import devices
+    from rethinking_lib.engine import devices
 
     monkeypatch.setattr(devices, "peak_bytes", lambda device: 12345)  # a device that measures its peak
     assert kernels.solve_kernel(X[:20], Y[:20], gamma=0.5).peak_bytes == 12345
@@ -479,7 +481,7 @@ def test_gabor_features_are_pooled_response_moduli():
 def test_random_conv_gram_is_the_gram_of_the_documented_features():
     import torch.nn.functional as F
 
-    from rethinking_lib import data
+    from rethinking_lib.engine import data
 
     g = torch.Generator().manual_seed(7)
     x = torch.rand(7, 3, 9, 9, generator=g)
@@ -534,7 +536,8 @@ def _median_sq(Z):
 
 
 def test_kernel_experiment_record_matches_a_recomputation(results_dir, monkeypatch):
-    from rethinking_lib import data, experiments
+    from rethinking_lib import experiments
+    from rethinking_lib.engine import data
 
     rf = {"datasets": ["mnist5k"], "num_filters": 16, "size": 4, "pool_cells": 4, "stride": 2, "filter_chunk": 8,
           "ridges": [1e-2]}
@@ -756,7 +759,7 @@ def test_kernel_settings_accepted():
 
 def test_backend_without_in_place_cholesky_factors_a_copy(monkeypatch):
     """A backend that refuses cholesky_ex(out=...) still gets the same solution (factored into a new buffer)."""
-    from rethinking_lib import kernel_solver
+    from rethinking_lib.theory import kernel_solver
 
     real = torch.linalg.cholesky_ex
     calls = []

@@ -1,6 +1,7 @@
 """Memorization order (Arpit et al. 2017): clean examples are fitted before corrupted ones."""
 
-from rethinking_lib import experiments, memorization
+from rethinking_lib import experiments
+from rethinking_lib.chapters import ch04_memorization as memorization
 
 
 def test_clean_fitted_before_noisy(results_dir):

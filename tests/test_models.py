@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from rethinking_lib import models
+from rethinking_lib.engine import models
 
 
 @pytest.mark.parametrize("name", models.NAMES)

@@ -2,7 +2,7 @@
 
 from IPython.core.formatters import DisplayFormatter
 
-from rethinking_lib import notebook
+from rethinking_lib.pages import notebook
 
 
 def test_table_returns_markdown_that_displays_nothing_more(capsys):

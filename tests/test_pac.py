@@ -6,7 +6,8 @@ import math
 import pytest
 import torch
 
-from rethinking_lib import experiments, pac
+from rethinking_lib import experiments
+from rethinking_lib.chapters import ch01_pac as pac
 
 
 def test_hoeffding_interval_has_its_width_and_covers_at_its_level():
@@ -172,7 +173,7 @@ def test_run_rows_follow_the_stored_runs_and_the_formulas(tmp_path):
     res = pac.run(cfg, seed=3, progress=False, out=tmp_path)
     assert res["delta"] == 0.1 and [(r["model"], r["condition"]) for r in res["rows"]] == [
         ("mlp_1x512", "true_labels"), ("mlp_1x512", "random_labels")]
-    from rethinking_lib import runs
+    from rethinking_lib.engine import runs
 
     for r in res["rows"]:
         s = runs.spec(model="mlp_1x512", dataset="digits", n_train=64, n_test=40, condition=r["condition"], lr=0.01,

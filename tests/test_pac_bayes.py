@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from rethinking_lib import pac_bayes
+from rethinking_lib.theory import pac_bayes
 
 
 def test_kl_inverse_matches_closed_form_at_zero_error():

@@ -4,7 +4,9 @@ import json
 
 import pytest
 
-from rethinking_lib import costs, experiments, plan, runs
+from rethinking_lib import experiments
+from rethinking_lib.engine import runs
+from rethinking_lib.planning import costs, plan
 
 
 def test_chapters_map_every_experiment_once():
@@ -16,7 +18,7 @@ def test_chapters_map_every_experiment_once():
 
 
 def test_gpu_plan_on_the_cpu_lists_every_chapter_with_a_calibrated_estimate(tmp_path, monkeypatch):
-    monkeypatch.setattr("rethinking_lib.profiles.has_cuda", lambda: False)
+    monkeypatch.setattr("rethinking_lib.config.profiles.has_cuda", lambda: False)
     plans = plan.chapter_plan("gpu", out=tmp_path)
     assert [p["chapter"] for p in plans] == list(plan.CHAPTERS)
     for p in plans:
@@ -57,7 +59,7 @@ def test_plan_cli_json_lists_every_chapter(tmp_path, capsys, monkeypatch):
 
     # In this process (the command line's parsing is the same code; a fresh interpreter would only add its
     # start-up and re-time the cost models' slices)
-    monkeypatch.setattr("rethinking_lib.profiles.has_cuda", lambda: False)
+    monkeypatch.setattr("rethinking_lib.config.profiles.has_cuda", lambda: False)
     assert main(["plan", "--profile", "gpu", "--json", "--out", str(tmp_path)]) == 0
     plans = json.loads(capsys.readouterr().out)
     assert [p["chapter"] for p in plans] == list(plan.CHAPTERS)

@@ -7,16 +7,28 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
-from rethinking_lib import models, plots  # noqa: E402
+from rethinking_lib import figures as plots
+from rethinking_lib.engine import models
 
 FIGURES = ["bound_widget", "pac_bounds", "pac_errors", "rademacher_sweeps", "stability_convex", "stability_network",
            "theorem1_1d", "theorem1_2d", "theorem1_conditioning", "triangular_matrix", "double_descent", "kernel_ridge",
            "minnorm_convergence", "norm_vs_error", "corruption_widget", "fig1a", "fig1bc", "fig2b", "image_grid"]
 
 
-@pytest.mark.parametrize("name", FIGURES + ["style", "color", "label", "figure", "finish", "caption", "paper_points"])
+@pytest.mark.parametrize("name", FIGURES + ["color", "label", "figure", "finish", "caption", "paper_points"])
 def test_every_figure_is_importable_from_plots(name):
     assert callable(getattr(plots, name))
+
+
+def test_each_figure_has_one_home_and_the_style_applies():
+    homes = {}
+    for module in plots.MODULES:
+        for name in plots.public_names(module):
+            assert name not in homes, f"{name} is defined in {homes.get(name)} and {module.__name__}"
+            homes[name] = module.__name__
+    assert set(FIGURES) <= set(homes) and callable(plots.style.style)
+    with pytest.raises(AttributeError, match="no figure 'fig9'"):
+        plots.fig9  # noqa: B018
 
 
 def test_model_names_have_one_definition():

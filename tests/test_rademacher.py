@@ -8,7 +8,10 @@ from dataclasses import replace
 import pytest
 import torch
 
-from rethinking_lib import data, experiments, profiles, rademacher
+from rethinking_lib import experiments
+from rethinking_lib.chapters import ch02_rademacher as rademacher
+from rethinking_lib.config import profiles
+from rethinking_lib.engine import data
 
 
 def _x(n=40, d=8, seed=0):
@@ -158,7 +161,7 @@ def _ref_fit(name, ds, labels, lr, epochs, seed, width=1.0):
     """Binary labels (+-1) on the first len(labels) images; the model seeded by ``seed``, SGD as train.fit does."""
     from torch import nn
 
-    from rethinking_lib import models, runs, train
+    from rethinking_lib.engine import models, runs, train
 
     m = len(labels)
     binary = replace(ds, x_train=ds.x_train[:m], y_train=((labels + 1) / 2).long(), num_classes=2)

@@ -8,7 +8,8 @@ import json
 
 import pytest
 
-from rethinking_lib import experiments, randomization
+from rethinking_lib import experiments
+from rethinking_lib.chapters import ch04_randomization as randomization
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,8 @@ import json
 import numpy as np
 import pytest
 
-from rethinking_lib import experiments, regularization
+from rethinking_lib import experiments
+from rethinking_lib.chapters import ch05_regularization as regularization
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +24,7 @@ def fig2(results_dir):
 
 
 def test_table1_specs_cover_every_paper_row_and_share_figure1_runs():
-    from rethinking_lib import randomization
+    from rethinking_lib.chapters import ch04_randomization as randomization
 
     cfg = experiments.get("table1").config("quick")
     specs = regularization.table1_specs(cfg)

@@ -10,7 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from rethinking_lib import experiments, notebook, results, runs
+from rethinking_lib import experiments
+from rethinking_lib.engine import runs
+from rethinking_lib.pages import notebook
+from rethinking_lib.store import results
 
 
 def test_load_or_run_runs_once_and_records_provenance(tmp_path):
@@ -67,17 +70,17 @@ def test_code_roots_follow_the_experiment_a_lambda_closes_over():
     exp = experiments.get("fig1bc")
     fn = (lambda e: lambda: e.fn)(exp)  # like experiments.run: a lambda closing over the Experiment
     roots = results.code_roots(fn)
-    assert roots == ("rethinking_lib.randomization",)
+    assert roots == ("rethinking_lib.chapters.ch04_randomization",)
     closure = results.source_closure(roots)
     # randomization imports runs, which imports train: the hash covers the trainer, not only the topic module
-    assert {"rethinking_lib.runs", "rethinking_lib.train", "rethinking_lib.models"} <= set(closure)
-    assert "rethinking_lib.plots" not in closure and "rethinking_lib.kernels" not in closure
+    assert {"rethinking_lib.engine.runs", "rethinking_lib.engine.train", "rethinking_lib.engine.models"} <= set(closure)
+    assert "rethinking_lib.figures" not in closure and "rethinking_lib.chapters.ch07_kernel" not in closure
 
 
 def test_provenance_names_the_code_version(tmp_path):
-    rec = results.load_or_run("demo", {"k": 1}, lambda: 1, code=["rethinking_lib.corrupt"], out=tmp_path)
+    rec = results.load_or_run("demo", {"k": 1}, lambda: 1, code=["rethinking_lib.engine.corrupt"], out=tmp_path)
     code = rec["provenance"]["code"]
-    assert code["roots"] == ["rethinking_lib.corrupt"] and len(code["source_hash"]) == 16
+    assert code["roots"] == ["rethinking_lib.engine.corrupt"] and len(code["source_hash"]) == 16
     assert code["rethinking_lib"] == rethinking_version()
     git = results.git_state()
     assert code["commit"] == git["commit"] and code["dirty"] == git["dirty"]
@@ -124,7 +127,7 @@ STALE_SCRIPT = textwrap.dedent("""
         calls.append(1)
         return {"value": len(sys.argv)}
     try:
-        rec = results.load_or_run("demo", {"k": 1}, fn, code=["rethinking_lib.corrupt"], out=sys.argv[1])
+        rec = results.load_or_run("demo", {"k": 1}, fn, code=["rethinking_lib.engine.corrupt"], out=sys.argv[1])
         out = {"status_after": results.status("demo", {"k": 1}, sys.argv[1]), "trained": bool(calls),
                "cached": rec["cached"], "other_code": rec["other_code"], "hash": rec["provenance"]["code"]["source_hash"]}
     except results.MissingRun as e:
@@ -226,14 +229,14 @@ def test_load_or_run_without_code_takes_the_roots_from_the_function(tmp_path):
     rec = results.load_or_run("demo", {"k": 8}, functools.partial(results.describe_code, {}), out=tmp_path)
     assert rec["result"] == "rethinking_lib (unknown version), code not recorded"
     assert rec["experiment"] == "demo" and rec["config"] == {"k": 8}
-    assert rec["provenance"]["code"]["roots"] == ["rethinking_lib.results"]
+    assert rec["provenance"]["code"]["roots"] == ["rethinking_lib.store.results"]
     assert rec["cached"] is False and results.load("demo", {"k": 8}, out=tmp_path).items() <= rec.items()
 
 
 def test_servable_is_what_load_or_run_would_serve(tmp_path, monkeypatch):
     monkeypatch.delenv("RETHINKING_ACCEPT_OTHER_CODE", raising=False)
     assert not results.servable("demo", {"k": 9}, tmp_path)  # nothing stored
-    results.load_or_run("demo", {"k": 9}, lambda: 1, out=tmp_path, code=["rethinking_lib.corrupt"])
+    results.load_or_run("demo", {"k": 9}, lambda: 1, out=tmp_path, code=["rethinking_lib.engine.corrupt"])
     assert results.servable("demo", {"k": 9}, tmp_path) and not results.servable("demo", {"k": 10}, tmp_path)
     _make_stale(tmp_path, "demo", {"k": 9})
     assert not results.servable("demo", {"k": 9}, tmp_path)  # other code: load_or_run would train again ...
@@ -359,29 +362,29 @@ def test_provenance_lists_the_environment(tmp_path):
 
     import torch
 
-    prov = results.provenance(1.5, roots=["rethinking_lib.corrupt"])
+    prov = results.provenance(1.5, roots=["rethinking_lib.engine.corrupt"])
     assert set(prov) == {"rethinking_lib", "torch", "numpy", "python", "platform", "device", "cuda", "date",
                          "wall_time", "code"}
     assert prov["python"] == platform.python_version() and prov["platform"] == platform.platform()
     assert prov["torch"] == torch.__version__ and prov["wall_time"] == 1.5
     assert prov["cuda"] == (torch.version.cuda if torch.cuda.is_available() else None)
     assert prov["date"].endswith("+00:00")  # UTC, so dates from Colab and from CI compare
-    assert prov["code"]["roots"] == ["rethinking_lib.corrupt"]
+    assert prov["code"]["roots"] == ["rethinking_lib.engine.corrupt"]
 
 
 def test_a_record_with_roots_is_current_and_served(tmp_path):
     calls = []
     first = results.load_or_run("demo", {"k": 3}, lambda: calls.append(1) or 1, out=tmp_path,
-                                code=["rethinking_lib.corrupt", "rethinking_lib.corrupt"])
-    assert first["provenance"]["code"]["roots"] == ["rethinking_lib.corrupt"]
+                                code=["rethinking_lib.engine.corrupt", "rethinking_lib.engine.corrupt"])
+    assert first["provenance"]["code"]["roots"] == ["rethinking_lib.engine.corrupt"]
     assert 0 <= first["provenance"]["wall_time"] < 60
     assert results.is_current(first)
     again = results.load_or_run("demo", {"k": 3}, lambda: calls.append(1) or 1, out=tmp_path,
-                                code=["rethinking_lib.corrupt"])
+                                code=["rethinking_lib.engine.corrupt"])
     assert calls == [1] and again["cached"]
     # rerun=True trains again even though the stored run is current
     rerun = results.load_or_run("demo", {"k": 3}, lambda: calls.append(1) or 2, out=tmp_path,
-                                code=["rethinking_lib.corrupt"], rerun=True)
+                                code=["rethinking_lib.engine.corrupt"], rerun=True)
     assert calls == [1, 1] and not rerun["cached"] and rerun["result"] == 2
 
 
@@ -390,12 +393,12 @@ def test_a_run_stored_by_another_process_while_waiting_is_served(tmp_path, monke
 
     @contextlib.contextmanager
     def lock_while_another_process_stores(experiment, config, out=None):
-        results.save(experiment, config, {"by": "the other process"}, seed=1, out=out, roots=["rethinking_lib.corrupt"])
+        results.save(experiment, config, {"by": "the other process"}, seed=1, out=out, roots=["rethinking_lib.engine.corrupt"])
         yield
 
     monkeypatch.setattr(results, "run_lock", lock_while_another_process_stores)
     rec = results.load_or_run("demo", {"k": 4}, lambda: pytest.fail("trained twice"), out=tmp_path,
-                              code=["rethinking_lib.corrupt"])
+                              code=["rethinking_lib.engine.corrupt"])
     assert rec["result"] == {"by": "the other process"} and rec["seed"] == 1
     assert (rec["cached"], rec["other_code"]) == (True, False)
 
@@ -421,10 +424,10 @@ def _fake_ipython(monkeypatch, kernel: bool):
 
 
 def _accept_stale(tmp_path):
-    results.load_or_run("demo", {"k": 6}, lambda: 1, out=tmp_path, code=["rethinking_lib.corrupt"])
+    results.load_or_run("demo", {"k": 6}, lambda: 1, out=tmp_path, code=["rethinking_lib.engine.corrupt"])
     _make_stale(tmp_path, "demo", {"k": 6})
     return results.load_or_run("demo", {"k": 6}, lambda: pytest.fail("trained"), out=tmp_path,
-                               code=["rethinking_lib.corrupt"], accept_other_code=True)
+                               code=["rethinking_lib.engine.corrupt"], accept_other_code=True)
 
 
 def test_other_code_note_is_shown_under_the_cell_in_a_kernel(tmp_path, monkeypatch):
@@ -452,22 +455,23 @@ def test_other_code_note_outside_a_kernel_is_a_warning_at_the_callers_line(tmp_p
 def test_code_roots_follow_partials_and_closures_and_stop_on_cycles():
     import functools
 
-    from rethinking_lib import corrupt, pac
+    from rethinking_lib.chapters import ch01_pac as pac
+    from rethinking_lib.engine import corrupt
 
     def recursive():  # a closure that holds itself: the walk must end
         return recursive
 
     assert results.code_roots(recursive) == ()
-    assert results.code_roots(functools.partial(corrupt.apply)) == ("rethinking_lib.corrupt",)
+    assert results.code_roots(functools.partial(corrupt.apply)) == ("rethinking_lib.engine.corrupt",)
     a_fn, b_none, c_partial = pac.run, None, functools.partial(corrupt.apply)
     both = lambda: (a_fn, b_none, c_partial)  # noqa: E731
-    assert results.code_roots(both) == ("rethinking_lib.corrupt", "rethinking_lib.pac")
+    assert results.code_roots(both) == ("rethinking_lib.engine.corrupt", "rethinking_lib.chapters.ch01_pac")
     z_fn, y_none, x_partial = pac.run, None, functools.partial(corrupt.apply)
     reverse = lambda: (z_fn, y_none, x_partial)  # noqa: E731
-    assert results.code_roots(reverse) == ("rethinking_lib.corrupt", "rethinking_lib.pac")
+    assert results.code_roots(reverse) == ("rethinking_lib.engine.corrupt", "rethinking_lib.chapters.ch01_pac")
 
     class Holder:  # a class's ``fn`` attribute is not the code of a run (an instance's is: Experiment.fn)
         fn = pac.run
 
     assert results.code_roots(Holder) == ()
-    assert results.code_roots(Holder()) == ("rethinking_lib.pac",)
+    assert results.code_roots(Holder()) == ("rethinking_lib.chapters.ch01_pac",)

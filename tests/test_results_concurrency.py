@@ -3,7 +3,7 @@
 import multiprocessing
 import time
 
-from rethinking_lib import results
+from rethinking_lib.store import results
 
 
 def _compute(log: str) -> dict:

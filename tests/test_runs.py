@@ -5,7 +5,9 @@ import math
 import pytest
 import torch
 
-from rethinking_lib import paper, results, runs, train
+from rethinking_lib import paper
+from rethinking_lib.engine import runs, train
+from rethinking_lib.store import results
 
 
 def test_spec_fills_defaults_from_the_training_config_and_refuses_unknown_keys():
@@ -110,7 +112,7 @@ def test_stored_follows_the_store(tmp_path):
 
 def test_train_spec_hands_every_setting_to_its_place(tmp_path, monkeypatch):
     """data.load, corrupt.apply, models.build and train.fit each get the spec's own values (spied on)."""
-    from rethinking_lib import corrupt, data, models
+    from rethinking_lib.engine import corrupt, data, models
 
     calls = {}
 

@@ -6,7 +6,11 @@ import sys
 
 import pytest
 
-from rethinking_lib import experiments, paper, runs, settings
+from rethinking_lib import experiments, paper
+from rethinking_lib.config import settings
+from rethinking_lib.config.experiment import merge
+from rethinking_lib.engine import runs
+from rethinking_lib.pages import appendix
 
 TRAINING = ("fig1a", "fig1bc", "table1", "fig2")
 
@@ -102,7 +106,7 @@ def test_set_on_the_command_line_is_checked():
 
 
 def test_auto_profile_is_gpu_with_cuda_and_quick_without(monkeypatch):
-    from rethinking_lib import profiles
+    from rethinking_lib.config import profiles
 
     monkeypatch.setattr(profiles, "has_cuda", lambda: True)
     assert profiles.resolve("auto") == "gpu"
@@ -115,7 +119,7 @@ def test_appendix_page_is_generated_from_the_configs_and_current():
     from pathlib import Path
 
     page = Path(__file__).resolve().parents[1] / "book" / "setup_and_choices.md"
-    assert page.read_text() == settings.appendix_markdown(), \
+    assert page.read_text() == appendix.appendix_markdown(), \
         "book/setup_and_choices.md is stale: python -m rethinking_lib appendix > book/setup_and_choices.md"
     for name in experiments.names():
         assert f"### `{name}`" in page.read_text()
@@ -124,7 +128,7 @@ def test_appendix_page_is_generated_from_the_configs_and_current():
 def test_training_defaults_live_in_one_place():
     from dataclasses import asdict
 
-    from rethinking_lib import train
+    from rethinking_lib.engine import train
 
     defaults = asdict(train.TrainConfig())
     for key in ("lr", "momentum", "lr_decay", "weight_decay", "batch_size", "epochs", "stop_at_100", "augment",
@@ -137,7 +141,7 @@ def test_every_experiment_has_an_explicit_gpu_delta_with_its_reason():
     for name in experiments.names():
         exp = experiments.get(name)
         assert "gpu" in exp.deltas, name
-        assert exp.config("gpu") == experiments.merge(exp.base("paper"), exp.deltas["gpu"]), name
+        assert exp.config("gpu") == merge(exp.base("paper"), exp.deltas["gpu"]), name
         if exp.paper is None or not exp.run_specs("gpu"):  # the settings-based runs are explained by CHOICES
             assert len(exp.reasons.get("gpu", "")) > 20, name
-    assert "gpu profile (one T4" in settings.appendix_markdown()
+    assert "gpu profile (one T4" in appendix.appendix_markdown()

@@ -6,7 +6,9 @@ from dataclasses import replace
 import pytest
 import torch
 
-from rethinking_lib import data, experiments, stability
+from rethinking_lib import experiments
+from rethinking_lib.chapters import ch03_stability as stability
+from rethinking_lib.engine import data
 
 
 def _toy(n=100, d=20, seed=0):
@@ -196,7 +198,7 @@ def _ref_convex(ds, n, k, epochs, alpha, per_epoch, seed):
 
 def _ref_net(name, d, d2, lr, epochs, seed):
     """The model trained on ``d`` and, separately, on ``d2``; per epoch the distance and the log-prob gaps."""
-    from rethinking_lib import models, runs
+    from rethinking_lib.engine import models, runs
 
     n, x_test = len(d.y_train), data.whiten(_crop(d.x_test, d.crop))
     res = []
@@ -244,7 +246,8 @@ def _assert_close(got, want, path="result", rel=1e-6):
 
 
 def test_run_records_follow_the_references(tmp_path, monkeypatch):
-    from rethinking_lib import corrupt, profiles
+    from rethinking_lib.config import profiles
+    from rethinking_lib.engine import corrupt
 
     seed, n, k = 1, 130, 3  # 130 examples: two batches of (128, 2) per epoch
     cfg = {"profile": "quick", "dataset": "digits", "n": n, "runs": k, "epochs": 2, "alpha": 0.5,

@@ -5,8 +5,9 @@ import zipfile
 
 import pytest
 
-from rethinking_lib import results, store_cli
 from rethinking_lib.__main__ import main
+from rethinking_lib.store import pack as store_cli
+from rethinking_lib.store import results
 
 
 def store_with_runs(path, n=3):

@@ -5,8 +5,11 @@ import json
 
 import pytest
 
-from rethinking_lib import experiments, results, runs, sweep
+from rethinking_lib import experiments
 from rethinking_lib.__main__ import main
+from rethinking_lib.engine import runs
+from rethinking_lib.planning import sweep
+from rethinking_lib.store import results
 
 TINY = dict(model="mlp_1x512", width=0.125, dataset="digits", n_train=128, n_test=64, epochs=2, batch_size=64,
             stop_at_100=False)
@@ -85,7 +88,7 @@ def test_cli_dry_run_lists_runs(tmp_path, capsys):
 
 
 def test_cli_paper_profile_without_gpu_warns_not_crashes(tmp_path, monkeypatch):
-    monkeypatch.setattr("rethinking_lib.profiles.has_cuda", lambda: False)
+    monkeypatch.setattr("rethinking_lib.config.profiles.has_cuda", lambda: False)
     with pytest.warns(UserWarning, match="without a CUDA GPU"):
         assert main(["sweep", "fig2", "--profile", "paper", "--dry-run", "--out", str(tmp_path)]) == 0
 

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from rethinking_lib import theorem1
+from rethinking_lib.chapters import ch06_theorem1 as theorem1
 
 
 def _data(n, d, seed=0):

@@ -14,7 +14,7 @@ import warnings
 import pytest
 import torch
 
-from rethinking_lib import data, devices, models, runs, train
+from rethinking_lib.engine import data, devices, models, runs, train
 
 
 def tiny(n_train=256, n_test=100):

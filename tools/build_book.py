@@ -143,7 +143,8 @@ def execution_order(notebooks: list[Path], history: dict[str, float], profile: s
 
     Longest first by the last build's wall times (``history``); without them, by the number of training runs
     the chapter declares (an experiment with its own computation counts as one), ties in toc order."""
-    from rethinking_lib import experiments, plan
+    from rethinking_lib import experiments
+    from rethinking_lib.planning import plan
 
     def runs(stem: str) -> int:
         return sum(max(1, len(experiments.get(name).run_specs(profile))) for name in plan.CHAPTERS[stem])
@@ -206,7 +207,7 @@ def execute_all(root: Path, src: Path, notebooks: list[Path], *, jobs: int, cell
                     raise
     for nb in readers:
         done(nb, execute(root, src, nb, cell_timeout=cell_timeout, profile=profile))
-    from rethinking_lib import results
+    from rethinking_lib.store import results
 
     results.atomic_write_json(history_file, history)  # the next build's order
     return timings

@@ -1,0 +1,254 @@
+"""Uniform stability of SGD, measured: train on S and on S with one example replaced, compare (Section 2.2).
+
+An algorithm A is eps-uniformly stable if for all samples S, S' of size n that differ in one example,
+
+    sup_z  E_A[ l(A(S); z) - l(A(S'); z) ]  <=  eps,
+
+and then its expected generalization gap E[R(A(S)) - R_hat_S(A(S))] is at most eps (Bousquet and Elisseeff
+2002): replacing example i by a fresh one changes the loss on it by at most eps, and the loss of A(S) on a
+fresh point is, in distribution, the loss of A(S^(i)) on the replaced training point. Hardt, Recht and Singer
+(2016, Theorem 3.8): for a convex, L-Lipschitz, beta-smooth loss, SGD with steps alpha_t <= 2/beta is
+eps-stable with eps <= (2 L^2 / n) sum_t alpha_t. Gradient steps on a convex smooth loss are non-expansive, so
+the two runs only drift apart on the steps that pick the replaced example, each by at most 2 alpha_t L.
+
+The bound mentions L, beta, the steps and n: not the labels. Zhang et al.'s point is that uniform stability is
+a property of the algorithm, blind to the data: a guarantee that holds for every S must also hold for random
+labels, where the same algorithm memorizes and the generalization gap is as large as it gets.
+
+Measured here:
+- logistic regression (loss ln(1 + exp(-y <w, x>)), ||x|| <= R gives L = R, beta = R^2 / 4) by plain
+  single-example SGD from w = 0, with true and random labels, several seeds; the two runs share the order of
+  example indices, so the only difference is the replaced example. Checked against the bound.
+- the MLP of the randomization tests, SGD with momentum as in ``train.fit`` (same seed, same permutation
+  generator), trained in lockstep on S and S'.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import replace
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..config import profiles
+from ..config.experiment import Experiment
+from ..engine import data, models, runs
+from .ch02_rademacher import pixels
+
+# ------------------------------------------------------------------------------------------------
+# the convex case: logistic regression by single-example SGD
+
+
+def logistic_constants(x: torch.Tensor) -> dict:
+    """L = R and beta = R^2 / 4 for the logistic loss on inputs with ||x|| <= R: the gradient is
+    -y sigmoid(-y<w,x>) x (norm <= ||x||) and the Hessian sigmoid'(.) x x^T has sigmoid' <= 1/4."""
+    r = float(x.double().norm(dim=1).max())
+    return {"R": r, "L": r, "beta": r * r / 4, "max_step": 8 / (r * r)}
+
+
+def logistic_sgd(x: torch.Tensor, y: torch.Tensor, rows: torch.Tensor, alpha: float, every: int) -> torch.Tensor:
+    """Single-example SGD on the logistic loss for R runs at once, from w = 0, constant step ``alpha``.
+
+    ``x`` (N, d) the examples, ``y`` (R, N) each run's +-1 labels, ``rows`` (R, T) the example each run uses
+    at each step. Returns the weights after every ``every`` steps, shape (T // every, R, d). Deterministic.
+    The loop is numpy in float64: for these tiny per-step ops it is several times faster than torch.
+    """
+    if alpha <= 0 or every < 1:
+        raise ValueError(f"alpha={alpha} and every={every} must be positive")
+    x, y, rows = (t.detach().cpu().double().numpy() for t in (x, y, rows.double()))
+    rows = rows.astype(np.int64)
+    r, steps = rows.shape
+    w = np.zeros((r, x.shape[1]))
+    run = np.arange(r)
+    out = []
+    for t in range(steps):
+        i = rows[:, t]
+        xi, yi = x[i], y[run, i]
+        margin = yi * np.einsum("rd,rd->r", w, xi)
+        w += alpha * (yi / (1 + np.exp(margin)))[:, None] * xi  # minus the gradient: y sigmoid(-margin) x
+        if (t + 1) % every == 0:
+            out.append(w.copy())
+    return torch.from_numpy(np.stack(out))
+
+
+def logistic_loss_gap(w: torch.Tensor, w2: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """sup over the label y of |l(w; (x, y)) - l(w2; (x, y))| for each run and point: (..., R, N)."""
+    s, s2 = w @ x.double().T, w2 @ x.double().T
+    f = nn.functional.softplus
+    return torch.maximum((f(-s) - f(-s2)).abs(), (f(s) - f(s2)).abs())
+
+
+def hrs_bound(lipschitz: float, steps, alpha: float, n: int) -> torch.Tensor:
+    """Hardt, Recht, Singer (2016), Theorem 3.8: eps_stab <= 2 L^2 sum_{t <= T} alpha_t / n (constant alpha)."""
+    return 2 * lipschitz ** 2 * alpha * torch.as_tensor(steps, dtype=torch.float64) / n
+
+
+def convex_experiment(ds: data.Dataset, cfg: dict, seed: int) -> dict:
+    """Logistic regression on S vs S' (example k replaced by test example k in run k), true and random labels."""
+    n, k, epochs = cfg["n"], cfg["runs"], cfg["epochs"]
+    xs = pixels(ds)
+    xs = xs / xs.norm(dim=1, keepdim=True).max()  # scale so that R = 1 (whitened images all have one norm)
+    xt = pixels(ds, "test")
+    xt = xt / pixels(ds).norm(dim=1).max()
+    x_all = torch.cat([xs[:n], xt[:k]]).cpu()  # rows n..n+k-1: the replacement examples
+    x_eval = torch.cat([xs[:n], xt[k:]]).cpu()
+    const = logistic_constants(x_all)
+    alpha = cfg["alpha"]
+    if not 0 < alpha <= const["max_step"]:
+        raise ValueError(f"alpha={alpha} must be in (0, 2/beta = {const['max_step']:.3g}] for the HRS bound to apply")
+    g = torch.Generator().manual_seed(seed)
+    true_y = torch.cat([ds.y_train[:n], ds.y_test[:k]]).cpu()
+    true_pm = (true_y >= 5).double() * 2 - 1  # the binary task: digit >= 5
+    conds = {"true_labels": true_pm.expand(k, -1),
+             "random_labels": torch.randint(0, 2, (k, n + k), generator=g).double() * 2 - 1}
+    steps = epochs * n
+    order = torch.randint(0, n, (k, steps), generator=g)  # uniform sampling with replacement, as in HRS
+    swapped = torch.where(order == torch.arange(k)[:, None], n + torch.arange(k)[:, None], order)
+    every = max(1, n // cfg["records_per_epoch"])
+    test_y = (ds.y_test[k:].cpu() >= 5).double() * 2 - 1
+    out = {"alpha": alpha, **const, "n": n, "runs": k, "steps": [every * (j + 1) for j in range(steps // every)]}
+    out["bound"] = hrs_bound(const["L"], out["steps"], alpha, n).tolist()
+    for name, y in conds.items():
+        w = logistic_sgd(x_all, y, order, alpha, every)
+        w2 = logistic_sgd(x_all, y, swapped, alpha, every)
+        gap = logistic_loss_gap(w, w2, x_eval)  # (checkpoints, runs, points)
+        picks = torch.stack([(order[:, :s] == torch.arange(k)[:, None]).sum(1) for s in out["steps"]])
+        s_train = w[-1] @ xs[:n].double().cpu().T
+        s_test = w[-1] @ xt[k:].double().cpu().T
+        out[name] = {
+            "sup_gap": gap.amax(2).mean(1).tolist(),            # E over runs of sup over z
+            "mean_gap": gap.mean((1, 2)).tolist(),
+            "divergence": (w - w2).norm(dim=2).mean(1).tolist(),
+            # per run, the deterministic bound 2 alpha L * (times the replaced example was picked so far)
+            "path_bound_ok": bool(((w - w2).norm(dim=2) <= 2 * alpha * const["L"] * picks + 1e-9).all()),
+            "train_error": float((s_train * y[:, :n] <= 0).double().mean()),
+            "test_error": float((s_test * test_y <= 0).double().mean()),
+            # the generalization gap in the loss the theorem bounds (logistic), averaged over the runs (the
+            # expectation over SGD's sampling order); a random test label is +-1 with probability 1/2 each
+            "train_loss": float(nn.functional.softplus(-s_train * y[:, :n]).mean()),
+            "test_loss": float((nn.functional.softplus(-s_test * test_y) if name == "true_labels" else
+                                (nn.functional.softplus(s_test) + nn.functional.softplus(-s_test)) / 2).mean()),
+        }
+        out[name]["loss_gap"] = out[name]["test_loss"] - out[name]["train_loss"]
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# a network: the MLP of the randomization tests, S and S' in lockstep
+
+
+@torch.no_grad()
+def _log_probs(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    model.eval()
+    out = torch.cat([model(x[i:i + 2048]).log_softmax(1) for i in range(0, len(x), 2048)])
+    model.train()
+    return out
+
+
+def lockstep(name: str, ds: data.Dataset, ds2: data.Dataset, cfg: dict, *, seed: int) -> dict:
+    """Train ``name`` on ``ds`` and ``ds2`` (same size) from the same init with the same batch order.
+
+    SGD with momentum, batch 128, the paper's lr decay per step, cross-entropy: ``train.fit``'s algorithm,
+    written out so both runs can be compared after every epoch. Records the parameter distance and the loss
+    gap sup over labels |l(theta; (x, y)) - l(theta'; (x, y))| on the training and test images.
+    """
+    n = len(ds.y_train)
+    torch.manual_seed(seed)
+    m1 = models.build(name, in_channels=ds.in_channels, image_size=ds.image_size, num_classes=ds.num_classes)
+    m2 = copy.deepcopy(m1)
+    m1, m2 = m1.to(ds.device), m2.to(ds.device)
+    opts = [torch.optim.SGD(m.parameters(), lr=cfg["lr"], momentum=0.9) for m in (m1, m2)]
+    gen = torch.Generator(device=ds.device).manual_seed(seed)
+    xs = [data.whiten(data.center_crop(d.x_train, d.crop)) for d in (ds, ds2)]
+    x_eval = torch.cat([xs[0], data.whiten(data.center_crop(ds.x_test, ds.crop))])
+    decay = runs.paper_lr_decay(n)
+    hist = {"step": [], "divergence": [], "sup_gap": [], "mean_gap": [], "train_acc": [], "test_acc": []}
+    step = 0
+    for epoch in range(cfg["net_epochs"]):
+        perm = torch.randperm(n, device=ds.device, generator=gen)
+        for opt in opts:
+            for group in opt.param_groups:
+                group["lr"] = cfg["lr"] * decay ** epoch
+        for i in range(0, n, 128):
+            idx = perm[i:i + 128]
+            for m, opt, x, d in zip((m1, m2), opts, xs, (ds, ds2), strict=True):
+                loss = nn.functional.cross_entropy(m(x[idx]), d.y_train[idx])
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+            step += 1
+        p1, p2 = _log_probs(m1, x_eval), _log_probs(m2, x_eval)
+        gap = (p1 - p2).abs().amax(1)  # sup over the 10 labels
+        hist["step"].append(step)
+        diff = [(a - b).detach().flatten() for a, b in zip(m1.parameters(), m2.parameters(), strict=True)]
+        hist["divergence"].append(float(torch.cat(diff).norm()))
+        hist["sup_gap"].append(float(gap.max()))
+        hist["mean_gap"].append(float(gap.mean()))
+        hist["train_acc"].append(float((p1[:n].argmax(1) == ds.y_train).double().mean()))
+        hist["test_acc"].append(float((p1[n:].argmax(1) == ds.y_test).double().mean()))
+    return hist
+
+
+def replace_one(ds: data.Dataset, i: int, x_new: torch.Tensor, y_new: torch.Tensor) -> data.Dataset:
+    """S^(i): ``ds`` with training example i replaced by (x_new, y_new)."""
+    x, y = ds.x_train.clone(), ds.y_train.clone()
+    x[i], y[i] = x_new, y_new
+    return replace(ds, x_train=x, y_train=y)
+
+
+def network_experiment(ds: data.Dataset, cfg: dict, seed: int) -> dict:
+    """The MLP on S vs S' (example 0 replaced by test example 0), true and random labels."""
+    from ..engine import corrupt
+
+    n = cfg["n"]
+    out = {}
+    base = ds.subset(n_train=n)
+    base = replace(base, x_test=ds.x_test[1:], y_test=ds.y_test[1:])  # test example 0 joins S'
+    for cond in ("true_labels", "random_labels"):
+        d = corrupt.apply(base, cond, seed=seed)
+        y_new = ds.y_test[0] if cond == "true_labels" else (d.y_train[0] + 1 + seed) % 10  # a random-looking label
+        d2 = replace_one(d, 0, ds.x_test[0], y_new)
+        out[cond] = lockstep(cfg["net_model"], d, d2, cfg, seed=seed)
+    return out
+
+
+def run(cfg: dict, *, seed: int, progress: bool | None, out) -> dict:
+    for key in ("n", "runs", "epochs", "records_per_epoch", "net_epochs"):
+        if not (isinstance(cfg[key], int) and cfg[key] >= 1):
+            raise ValueError(f"{key}={cfg[key]!r} must be a positive integer")
+    device = profiles.device(cfg["profile"])
+    ds = data.load(cfg["dataset"], device=device, seed=0)
+    if cfg["n"] > len(ds.y_train) or cfg["runs"] > min(cfg["n"], len(ds.y_test) - 1):
+        raise ValueError(f"n={cfg['n']} / runs={cfg['runs']} do not fit {cfg['dataset']} ({len(ds.y_train)} train, "
+                         f"{len(ds.y_test)} test images): pass n <= {len(ds.y_train)} and runs <= n")
+    convex = convex_experiment(ds, cfg, seed)
+    net = network_experiment(ds, cfg, seed)
+    last = {c: {"sup_gap": convex[c]["sup_gap"][-1], "bound": convex["bound"][-1], "loss_gap": convex[c]["loss_gap"],
+                "train_error": convex[c]["train_error"], "test_error": convex[c]["test_error"]}
+            for c in ("true_labels", "random_labels")}
+    summary = {"logistic " + c: {k: round(v, 4) for k, v in last[c].items()} for c in last}
+    for c in net:
+        h = net[c]
+        summary[f"{cfg['net_model']} {c}"] = {"sup_gap": round(h["sup_gap"][-1], 4), "mean_gap": round(h["mean_gap"][-1], 4),
+                                              "train_acc": round(h["train_acc"][-1], 4), "test_acc": round(h["test_acc"][-1], 4)}
+    return {"convex": convex, "network": net, "summary": summary}
+
+
+EXPERIMENTS = {
+    "stability": Experiment(
+        "stability", run,
+        configs={
+            "quick": {"dataset": "mnist5k", "n": 1000, "runs": 10, "epochs": 10, "alpha": 0.05,
+                      "records_per_epoch": 4, "net_model": "mlp_1x512", "lr": 0.01, "net_epochs": 60},
+            "paper": {"dataset": "cifar10", "n": 50000, "runs": 10, "epochs": 10, "alpha": 0.05,
+                      "records_per_epoch": 4, "net_model": "mlp_1x512", "lr": 0.01, "net_epochs": 100},
+        },
+        deltas={"gpu": {}},  # plan's cost model: ~5 min on a T4 (the logistic SGD loop runs on the host CPU)
+        reasons={"gpu": "none: the paper's setting fits one sitting on a T4 (about 5 minutes; the logistic SGD "
+                        "loop runs on the host CPU, the MLP on the GPU)"},
+        doc="Section 2.2: uniform stability of SGD measured on S vs S' (one example replaced), logistic regression "
+            "against the Hardt-Recht-Singer bound, and the MLP, each with true and random labels",
+        expect={"quick": "logistic: measured gap below the HRS bound, the same bound for both labelings"}),
+}

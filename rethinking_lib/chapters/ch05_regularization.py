@@ -1,0 +1,357 @@
+"""Section 3, the role of explicit regularization: Table 1, the weight-decay claim, Figure 2b and Table 2.
+
+As in ``randomization.py``, each experiment is a pure ``<exp>_specs(cfg)`` listing training runs (declared on
+its ``Experiment``) plus an aggregation that runs (or loads) them through ``runs.run_one``. Every run trains
+its model's fixed budget (``settings.py``), the same for every row of a model, so Table 1's no-regularizer
+rows, true and random labels, are exactly Figure 1b/1c's p = 0 and p = 1 runs and the store trains them once.
+
+Choices the paper leaves open (the book's appendix "The paper's setup and our choices"): weight decay 5e-4
+in the "yes" rows; a fixed epoch budget per model with the final test accuracy reported, the best test
+accuracy during training beside it and the first epoch at 100% training accuracy; test labels are clean.
+The no-BN Inception trains at the paper's lr 0.1; if that run diverges or stays at chance, the chapter shows
+it and the fallback (``settings.NOBN_FALLBACK``) beside it.
+"""
+
+from __future__ import annotations
+
+from .. import paper
+from ..config import settings
+from ..config.experiment import Experiment
+from ..engine import runs
+from . import ch04_randomization as rnd
+
+WEIGHT_DECAY = settings.WEIGHT_DECAY
+
+PAPER_TABLE1 = paper.TABLE1  # (model, random crop, weight decay, labels, train %, test %)
+# Section 3's text (no numbers reported): with weight decay, Inception and the MLPs still fit random labels,
+# AlexNet fails to converge.
+SECTION3_ROWS = list(paper.SECTION3_WEIGHT_DECAY_RANDOM.items())
+
+PAPER_TABLE2 = paper.TABLE2  # ImageNet, Inception V3
+PAPER_ALEXNET_IMAGENET_TOP5_TEST = paper.ALEXNET_IMAGENET_TOP5_TEST
+NOBN = "inception_small_nobn"
+
+
+def row_spec(cfg: dict, model: str, random_crop: bool, wd: bool, labels: str, **kw) -> dict:
+    """The run behind one Table 1 row: random crop on/off, weight decay on/off, true or random labels."""
+    if labels not in ("true", "random"):
+        raise ValueError(f"labels={labels!r}: pass 'true' or 'random'")
+    return rnd.model_spec(cfg, model, augment=random_crop, weight_decay=cfg["weight_decay"] if wd else 0.0,
+                          **rnd.condition_for(1.0 if labels == "random" else 0.0), **kw)
+
+
+# --- Table 1 and the section-3 weight-decay claim ----------------------------------------------
+
+
+def table1_rows(cfg: dict) -> list[tuple]:
+    """The (model, crop, wd, labels, paper train, paper test) rows to run: Table 1's, restricted to ``models``."""
+    rows = [r for r in PAPER_TABLE1 if r[0] in cfg["models"]]
+    if cfg.get("section3", True):
+        rows += [(m, False, True, "random", None, None) for m, _ in SECTION3_ROWS if m in cfg["models"]]
+    return rows
+
+
+def validate_models(cfg: dict) -> None:
+    rnd.check_models(cfg, cfg["models"])
+
+
+def table1_specs(cfg: dict) -> list[dict]:
+    """One run per Table 1 row (and section 3's weight-decay random-label rows), each the model's fixed budget."""
+    validate_models(cfg)
+    return [row_spec(cfg, model, crop, wd, labels) for model, crop, wd, labels, *_ in table1_rows(cfg)]
+
+
+def run_or_diverge(s: dict, *, out=None, progress=None, checkpoint=False) -> dict:
+    """The run's result, or ``{"diverged": message}`` when its loss became NaN/inf (nothing is stored then)."""
+    try:
+        return runs.run_one(s, out=out, progress=progress, checkpoint=checkpoint)["result"]
+    except FloatingPointError as e:
+        return {"diverged": str(e)}
+
+
+def trains(r: dict) -> bool:
+    """Did a run train at all (not diverged, training accuracy well above chance at the end)?"""
+    return "diverged" not in r and r["train_acc"] > 0.5
+
+
+def trains_row(row: dict) -> bool:
+    """``trains`` for a Table 1 row."""
+    return row["diverged"] is None and row["train_acc"] > 0.5
+
+
+def with_fallback(cfg: dict, s: dict, *, out=None, progress=None, paper_lr_trains: bool | None = None
+                  ) -> tuple[dict, dict | None]:
+    """Run ``s``; for the no-BN model, if it does not train at the paper's settings, the fallback run too.
+
+    ``paper_lr_trains=False`` says the no-BN model already failed to train at the paper's settings (on the
+    bare true-label run): then only the fallback runs, returned in the second place with the first empty.
+    """
+    ckpt = cfg.get("checkpoint", False)
+    if s["model"] == NOBN and paper_lr_trains is False:
+        fb = runs.spec(**{**s, **cfg["nobn_fallback"]})
+        return {}, dict(run_or_diverge(fb, out=out, progress=progress, checkpoint=ckpt), fallback=cfg["nobn_fallback"])
+    r = run_or_diverge(s, out=out, progress=progress, checkpoint=ckpt)
+    if s["model"] != NOBN or trains(r):
+        return r, None
+    fb = runs.spec(**{**s, **cfg["nobn_fallback"]})
+    return r, dict(run_or_diverge(fb, out=out, progress=progress, checkpoint=ckpt), fallback=cfg["nobn_fallback"])
+
+
+def _row_numbers(r: dict) -> dict:
+    if "diverged" in r:
+        return {"train_acc": None, "test_acc": None, "best_test_acc": None, "epochs": None, "epochs_to_100": None,
+                "diverged": r["diverged"]}
+    return {"train_acc": r["train_acc"], "test_acc": r["test_acc"],
+            "best_test_acc": max(e["test_acc"] for e in r["epochs"]), "epochs": r["epochs_run"],
+            "epochs_to_100": r["epochs_to_100"], "diverged": None, "precision": r["precision"]}
+
+
+def table1(cfg: dict, *, seed: int = 0, progress=None, out=None) -> dict:
+    """Table 1 (final / best test accuracy per model x random crop x weight decay x labels) and section 3's claim."""
+    cfg = runs.seeded(cfg, seed)
+    rows = []
+    pairs = list(zip(table1_rows(cfg), table1_specs(cfg), strict=True))
+    # The no-BN model is tried at the paper's settings on its bare true-label row (Figure 2b's run) first; if it
+    # does not train there, its other rows go straight to the fallback (that row shows the failed run).
+    bare = next((i for i, (row, _) in enumerate(pairs) if row[0] == NOBN and not row[1] and not row[2]
+                 and row[3] == "true"), None)
+    if bare is not None:
+        pairs.insert(0, pairs.pop(bare))
+    paper_lr_trains = None
+    for (model, crop, wd, labels, paper_train, paper_test), s in pairs:
+        r, fb = with_fallback(cfg, s, out=out, progress=progress,
+                              paper_lr_trains=paper_lr_trains if model == NOBN else None)
+        if model == NOBN and paper_lr_trains is None:
+            paper_lr_trains = fb is None
+        base = {"model": model, "random_crop": crop, "weight_decay": wd, "labels": labels,
+                "paper_train": paper_train, "paper_test": paper_test, "section3": paper_train is None,
+                "paper_claim": dict(SECTION3_ROWS).get(model) if paper_train is None else None}
+        if r:
+            rows.append({**base, **_row_numbers(r), "lr": s["lr"], "fallback": None})
+        if fb is not None:
+            rows.append({**base, **_row_numbers(fb), "lr": fb["fallback"].get("lr", s["lr"]),
+                         "fallback": fb["fallback"]})
+    order = {(m, c, w, lab): i for i, (m, c, w, lab, *_) in enumerate(table1_rows(cfg))}
+    rows.sort(key=lambda r: order[(r["model"], r["random_crop"], r["weight_decay"], r["labels"])])  # stable
+    table = [r for r in rows if not r["section3"]]
+    ok = [r for r in table if r["diverged"] is None]
+    summary = {
+        "min_true_test_acc": min((r["test_acc"] for r in ok if r["labels"] == "true"), default=None),
+        "min_random_train_acc": min((r["train_acc"] for r in ok if r["labels"] == "random"), default=None),
+        "max_random_test_gap_to_chance": max((abs(r["test_acc"] - 0.1) for r in ok if r["labels"] == "random"),
+                                             default=None),
+        "weight_decay_random_labels": {r["model"]: r["train_acc"] for r in rows if r["section3"]}}
+    return {"rows": table, "section3": [r for r in rows if r["section3"]], "weight_decay": cfg["weight_decay"],
+            "summary": summary}
+
+
+# --- Figure 2b ---------------------------------------------------------------------------------
+
+
+def fig2_specs(cfg: dict) -> list[dict]:
+    """Small Inception with and without BN, true labels, no explicit regularizer, the model's fixed budget.
+
+    The same runs as Table 1's no-regularizer true-label rows (and Figure 1's p = 0 run of small Inception).
+    """
+    validate_models(cfg)
+    return [row_spec(cfg, m, False, False, "true") for m in cfg["models"]]
+
+
+def _curve(r: dict, s: dict) -> dict:
+    if "diverged" in r:
+        return {"diverged": r["diverged"], "lr": s["lr"], "init": s["init"]}
+    test = [e["test_acc"] for e in r["epochs"]]
+    best = [max(test[:i + 1]) for i in range(len(test))]
+    return {"epoch": [e["epoch"] for e in r["epochs"]], "step": [e["step"] for e in r["epochs"]],
+            "train_acc": [e["train_acc"] for e in r["epochs"]], "test_acc": test, "best_test_acc": best,
+            "final_train_acc": r["train_acc"], "final_test_acc": r["test_acc"], "lr": s["lr"], "init": s["init"],
+            "diverged": None, "precision": r["precision"]}
+
+
+def fig2(cfg: dict, *, seed: int = 0, progress=None, out=None) -> dict:
+    """Figure 2b: train and test accuracy per epoch, with the cumulative-best test accuracy (early stopping).
+
+    ``curves`` holds what is plotted: each model's run, with the no-BN model's fallback in its place when the
+    paper's settings did not train it (that run is kept under ``not_trained``, with the reason).
+    """
+    cfg = runs.seeded(cfg, seed)
+    curves, not_trained = {}, {}
+    for m, s in zip(cfg["models"], fig2_specs(cfg), strict=True):
+        r, fb = with_fallback(cfg, s, out=out, progress=progress)
+        if fb is None:
+            curves[m] = _curve(r, s)
+        else:
+            not_trained[m] = _curve(r, s) if "diverged" in r else {**_curve(r, s), "stuck": True}
+            curves[m] = {**_curve(fb, runs.spec(**{**s, **cfg["nobn_fallback"]})), "fallback": cfg["nobn_fallback"]}
+    summary = {m: {"final_train_acc": c.get("final_train_acc"), "final_test_acc": c.get("final_test_acc"),
+                   "best_test_acc": c["best_test_acc"][-1] if "best_test_acc" in c else None, "lr": c["lr"]}
+               for m, c in curves.items()}
+    return {"curves": curves, "not_trained": not_trained, "summary": summary}
+
+
+def fig2_table(res: dict) -> list[dict]:
+    """Figure 2b's end points: final and best test accuracy, and what early stopping could gain."""
+    return [{"model": runs.label(m), "lr": c["lr"], "final train": c.get("final_train_acc"),
+             "final test": c.get("final_test_acc"),
+             "best test during training": c["best_test_acc"][-1] if "best_test_acc" in c else None,
+             "early-stopping gain": (c["best_test_acc"][-1] - c["final_test_acc"]) if "best_test_acc" in c else None}
+            for m, c in res["curves"].items()]
+
+
+# --- Table 2 -----------------------------------------------------------------------------------
+
+TABLE2_ROWS = [  # (random crop, weight decay, labels): Table 2's rows that a model without dropout can run
+    (True, True, "true"), (False, False, "true"), (False, False, "random")]
+
+
+def table2_specs(cfg: dict) -> list[dict]:
+    """Table 2's experiment on an ImageFolder tree ``cfg["root"]``: none without a root (the reported table only)."""
+    if not cfg.get("root"):
+        return []
+    return [row_spec(cfg, cfg["model"], crop, wd, labels, dataset="folder", root=str(cfg["root"]), crop="paper",
+                     n_train=None, n_test=None, lr_decay=paper.LR_DECAY_PER_EPOCH, epochs=cfg["epochs"])
+            for crop, wd, labels in TABLE2_ROWS]
+
+
+def table2(cfg: dict, *, seed: int = 0, progress=None, out=None) -> dict:
+    """Table 2 as reported; with ``root`` (an ImageFolder tree with train/ and val/), the same runs on it."""
+    cfg = runs.seeded(cfg, seed)
+    rows = []
+    for (crop, wd, labels), s in zip(TABLE2_ROWS, table2_specs(cfg), strict=False):  # no specs without a root
+        r = runs.run_one(s, out=out, progress=progress)["result"]
+        test = [e["test_acc"] for e in r["epochs"]]
+        rows.append({"random_crop": crop, "weight_decay": wd, "labels": labels, "train_acc": r["train_acc"],
+                     "test_acc": r["test_acc"], "best_test_acc": max(test)})
+    return {"reported": PAPER_TABLE2, "alexnet_top5_test": PAPER_ALEXNET_IMAGENET_TOP5_TEST, "root": cfg.get("root"),
+            "measured": rows, "summary": {"measured_rows": len(rows), "root": cfg.get("root")}}
+
+
+def table1_gains(res: dict) -> str:
+    """A markdown list: per model, the test-accuracy gain of the best regularizer setting over none (ours and
+    the paper's), and how many models fitted random labels."""
+    yes = {True: "yes", False: "no"}
+    true = [r for r in res["rows"] if r["labels"] == "true" and r["diverged"] is None]
+    lines = []
+    for m in dict.fromkeys(r["model"] for r in true):
+        rows = [r for r in true if r["model"] == m]
+        rows = [r for r in rows if r["fallback"]] or rows  # the runs that trained: the fallback's, if it ran
+        bare = next((r for r in rows if not r["random_crop"] and not r["weight_decay"]), None)
+        if bare is None:
+            continue
+        best = max(rows, key=lambda r: r["test_acc"])
+        p_rows = [r["paper_test"] for r in rows if r["paper_test"] is not None]
+        which = " (fallback settings)" if bare["fallback"] else ""
+        lines.append(f"* **{runs.label(m)}**{which}: no regularizer {100 * bare['test_acc']:.1f}% test, best setting "
+                     f"{100 * best['test_acc']:.1f}% (crop {yes[best['random_crop']]}, wd {yes[best['weight_decay']]}): "
+                     f"a gain of {100 * (best['test_acc'] - bare['test_acc']):.1f} points (paper, reported: "
+                     f"{max(p_rows) - bare['paper_test']:.2f}).")
+    rand = [r for r in res["rows"] if r["labels"] == "random" and r["diverged"] is None]
+    fitted = [r for r in rand if r["train_acc"] >= 0.99]
+    if rand:
+        lines.append(f"* **random labels**: {len(fitted)} of {len(rand)} models fitted them (at least 99% training "
+                     f"accuracy; {', '.join(runs.label(r['model']) for r in rand if r not in fitted) or 'none'} did not), "
+                     f"test accuracy {min(100 * r['test_acc'] for r in rand):.1f}% to "
+                     f"{max(100 * r['test_acc'] for r in rand):.1f}% (chance: 10%).")
+    return "\n".join(lines)
+
+
+def table1_table(res: dict) -> list[dict]:
+    """Table 1's rows for display: ours (final, best during training, first epoch at 100%) beside the paper's."""
+    yes = {True: "yes", False: "no"}
+
+    def pct(v):
+        return None if v is None else 100 * v
+
+    return [{"model": runs.label(r["model"]) + (", random labels" if r["labels"] == "random" else "")
+             + (f" (fallback lr {r['lr']:g})" if r["fallback"] else ""),
+             "random crop": yes[r["random_crop"]], "weight decay": yes[r["weight_decay"]],
+             "train % (final)": pct(r["train_acc"]), "test % (final)": pct(r["test_acc"]),
+             "test % (best)": pct(r["best_test_acc"]), "first epoch at 100%": r["epochs_to_100"],
+             "train % (reported)": r["paper_train"], "test % (reported)": r["paper_test"]}
+            for r in res["rows"]]
+
+
+def section3_table(res: dict) -> list[dict]:
+    """Section 3's weight-decay random-label runs beside the paper's claim."""
+    def pct(v):
+        return None if v is None else 100 * v
+
+    return [{"model": runs.label(r["model"]), "weight decay": f"{res['weight_decay']:g}", "lr": r["lr"],
+             "train % (final)": pct(r["train_acc"]), "test % (final)": pct(r["test_acc"]), "epochs": r["epochs"],
+             "first epoch at 100%": r["epochs_to_100"], "paper (reported)": r["paper_claim"]} for r in res["section3"]]
+
+
+def alexnet_weight_decay_line(res: dict) -> str:
+    """What small AlexNet with weight decay did on random labels, against the paper's 'fails to converge'."""
+    alex = next((r for r in res["section3"] if r["model"] == "alexnet_small"), None)
+    if alex is None:
+        return ""
+    if alex["diverged"]:
+        said = f"**diverged** ({alex['diverged']})."
+    elif alex["epochs_to_100"]:
+        said = (f"**reached 100% training accuracy** at epoch {alex['epochs_to_100']} of {alex['epochs']}: here it "
+                "does *not* fail to converge, unlike in the paper.")
+    else:
+        said = (f"**did not converge** ({100 * alex['train_acc']:.1f}% training accuracy after {alex['epochs']} "
+                "epochs), as in the paper.")
+    return "Small AlexNet, weight decay, random labels, on this page: " + said
+
+
+def fig2_note(res: dict) -> str:
+    """Says which no-BN run the figure shows: the paper's lr 0.1, or the fallback and why."""
+    lines = []
+    for m, c in res["not_trained"].items():
+        fb = res["curves"][m]["fallback"]
+        why = (f"diverged ({c['diverged']})" if c.get("diverged")
+               else f"stayed at chance (final training accuracy {c['final_train_acc']:.2f})")
+        lines.append(f"*{runs.label(m)} at the paper's lr {c['lr']:g} with {c['init']} init {why}; the figure shows "
+                     f"the fallback ({', '.join(f'{k} {v}' for k, v in fb.items())}).*")
+    return " ".join(lines)
+
+
+def table2_reported(res: dict) -> list[dict]:
+    """Table 2 as the paper reports it (top-1 / top-5 %, the best test accuracy during training in brackets)."""
+    yes = {True: "yes", False: "no"}
+
+    def pct(r, k):
+        return f"{r[k]:.2f}" + (f" ({r['best_' + k]:.2f})" if "best_" + k in r else "")
+
+    return [{"labels": r["labels"], "data aug": yes[r["aug"]], "dropout": yes[r["dropout"]], "weight decay": yes[r["wd"]],
+             "top-1 train": r["top1_train"], "top-5 train": r["top5_train"], "top-1 test": pct(r, "top1_test"),
+             "top-5 test": pct(r, "top5_test")} for r in res["reported"]]
+
+
+def table2_measured(res: dict) -> list[dict]:
+    yes = {True: "yes", False: "no"}
+    return [{"labels": r["labels"], "random crop": yes[r["random_crop"]], "weight decay": yes[r["weight_decay"]],
+             "train": r["train_acc"], "test": r["test_acc"], "best test": r["best_test_acc"]} for r in res["measured"]]
+
+
+def _settings(delta: dict) -> dict:
+    return {"model_settings": delta}
+
+
+_ALL = ["inception_small", "inception_small_nobn", "alexnet_small", "mlp_3x512", "mlp_1x512"]
+_PAPER = {"model_settings": settings.PAPER_MODELS, "run": {}, "weight_decay": WEIGHT_DECAY}
+_DELTAS = {"gpu": _settings(settings.GPU_DELTA), "quick": {**_settings(settings.QUICK_DELTA), "checkpoint": False}}
+EXPERIMENTS = {
+    "table1": Experiment(
+        "table1", table1, specs=table1_specs, validate=validate_models,
+        paper={**_PAPER, "models": _ALL, "section3": True, "nobn_fallback": settings.NOBN_FALLBACK, "checkpoint": True},
+        deltas=_DELTAS,
+        doc="Table 1: train/test accuracy with and without random crop and weight decay, true and random labels."),
+    "fig2": Experiment(
+        "fig2", fig2, specs=fig2_specs, validate=validate_models,
+        paper={**_PAPER, "models": ["inception_small", NOBN], "nobn_fallback": settings.NOBN_FALLBACK,
+               "checkpoint": True},
+        deltas=_DELTAS,
+        doc="Figure 2b: small Inception with and without BN, no explicit regularizer, accuracy over training."),
+    "table2": Experiment(
+        "table2", table2, specs=table2_specs,
+        paper={**_PAPER, "model": "inception_small", "root": None, "epochs": 100},
+        deltas={"quick": {**_settings(settings.QUICK_DELTA), "epochs": 30},
+                "gpu": _settings({"inception_small": {"precision": "auto"}})},
+        reasons={"gpu": "mixed precision only: without root= the chapter shows the reported table and trains "
+                        "nothing; with one, the tree is the reader's own (ImageNet does not fit a T4 sitting)"},
+        doc="Table 2 (ImageNet, Inception V3) as reported; with root=PATH the same runs on any ImageFolder tree."),
+}

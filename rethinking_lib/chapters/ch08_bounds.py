@@ -1,0 +1,221 @@
+"""The ``bounds`` experiment: PAC-Bayes bounds and complexity measures on networks trained on true labels,
+random labels and partially corrupted labels, in the setting of Dziugaite & Roy (2017).
+
+Setting (their Section 5): binary MNIST (label 1 for digits 5-9, 0 for 0-4), a fully connected network with
+one hidden layer of 600 ReLU units, trained by SGD with momentum to (near) zero training error; the labels
+are then corrupted at level p with ``corrupt.apply`` (p = 1: random labels). The paper profile uses their
+55,000 training examples at MNIST's full 28 x 28 (784 inputs, as theirs); the quick profile 2,000 of the offline
+``mnist5k`` digits with the 24 x 24 centre crop of the book's other quick MLPs (576 inputs: cheaper on 2 CPU
+cores). Both whiten each image, as every MLP of the book. Our choices where they differ: two outputs with the cross
+entropy (D&R: one output with the logistic loss; the same classifier family), training stops at the first
+epoch with 100% training accuracy, and the posterior optimization runs for far fewer steps (settings below).
+
+Per run (one p, one seed): train, then compute on the training set every measure of ``measures.py``, and
+two PAC-Bayes bounds (``pac_bayes.py``):
+
+* ``pac_bayes_bound``: D&R's, prior N(w0, lambda I) centred at the random initialization w0 (no data), the
+  posterior optimized against the bound on all m training examples, which the bound also uses;
+* ``pac_bayes_bound_data_prior`` (Dziugaite et al. 2021): the training set is split; the prior mean is the
+  network trained from w0 on the first part S_a only; the posterior starts at that mean and is optimized
+  against, and the bound evaluated on, the second part S_b only (m = |S_b|), which the prior never saw. This
+  bounds a stochastic network centred near the S_a-trained one, not the SGD solution on all of S.
+
+Each run is stored on its own (``results.load_or_run("bounds_run", ...)``) so a longer sweep resumes.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+
+import numpy as np
+
+from .. import paper
+from ..config.experiment import Experiment
+from ..store import results
+
+MEASURES = ("pac_bayes_bound", "pac_bayes_bound_data_prior", "spectral_margin_complexity", "frobenius_norm",
+            "path_norm", "sharpness")
+
+_COMMON = {"hidden": 600, "lr": 0.01, "momentum": 0.9, "lr_decay": 1.0, "batch_size": 128,
+           "posterior_lr": 1e-3, "data_prior_fraction": 0.5, "device": "auto", "margin_quantiles": 101}
+# quick: 2,000 of the offline digits (training time and the posterior optimization dominate on 2 CPU cores),
+# 100 posterior steps and 150 Monte-Carlo draws (D&R: far longer runs and 150,000 draws on 55,000 examples).
+QUICK = {**_COMMON, "dataset": "mnist5k", "crop": 24, "n_train": 2000, "n_test": 1000, "epochs": 300,
+         "ps": [0.0, 0.5, 1.0], "seeds": [0, 1], "posterior_steps": 100, "mc_samples": 150}
+PAPER = {**_COMMON, "dataset": "mnist", "crop": None, "n_train": 55_000, "n_test": None, "epochs": 300,
+         "ps": [0.0, 1.0], "seeds": [0], "posterior_steps": 50_000, "mc_samples": 2_000}
+
+
+def binary(ds):
+    """MNIST as D&R's binary task: label 1 for digits 5-9, 0 for 0-4 (train and test)."""
+    return dataclasses.replace(ds, y_train=(ds.y_train >= 5).long(), y_test=(ds.y_test >= 5).long(), num_classes=2,
+                               classes=["0-4", "5-9"])
+
+
+def condition_for(p: float) -> dict:
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"p={p!r} is outside [0, 1]: pass corruption levels such as ps=[0, 0.5, 1]")
+    return {"condition": "true_labels", "p": None} if p == 0 else \
+        {"condition": "random_labels", "p": None} if p == 1 else {"condition": "partial_labels", "p": float(p)}
+
+
+def _train(model, ds, cfg, seed, progress, desc):
+    from ..engine import train
+
+    tc = train.TrainConfig(lr=cfg["lr"], momentum=cfg["momentum"], lr_decay=cfg["lr_decay"],
+                           batch_size=cfg["batch_size"], epochs=cfg["epochs"], stop_at_100=True, seed=seed)
+    return train.fit(model, ds, tc, progress=progress, desc=desc)
+
+
+def measure_run(cfg: dict, p: float, seed: int, *, progress=None) -> dict:
+    """Train one network at corruption ``p`` with ``seed``; every measure and both bounds (see module doc)."""
+    import torch
+
+    from ..engine import corrupt, data, devices, models
+    from ..theory import measures, pac_bayes
+
+    dev = devices.resolve(cfg["device"])
+    ds = binary(data.load(cfg["dataset"], device=dev, crop=cfg["crop"], n_train=cfg["n_train"], n_test=cfg["n_test"],
+                          seed=0))
+    ds = corrupt.apply(ds, **condition_for(p), seed=seed)
+    side = ds.image_size
+    torch.manual_seed(seed)
+    model = models.MLP(ds.in_channels * side * side, 2, depth=1, hidden=cfg["hidden"]).to(dev)
+    w0 = pac_bayes.flat(model)
+    init = copy.deepcopy(model)
+    hist = _train(model, ds, cfg, seed, progress, f"bounds p={p}")
+    x = data.whiten(data.center_crop(ds.x_train, ds.crop))
+    xt = data.whiten(data.center_crop(ds.x_test, ds.crop))
+    y, yt = ds.y_train, ds.y_test
+    w = pac_bayes.flat(model)
+    out = {"p": p, "seed": seed, "m": len(y), "epochs": hist["epochs_run"],
+           "train_error": pac_bayes.error(model, w, x, y), "test_error": pac_bayes.error(model, w, xt, yt)}
+    out["gap"] = out["test_error"] - out["train_error"]
+    out.update(measures.all_measures(model, x, y, seed=seed))
+    nm = measures.normalized_margins(model, x, y)
+    out["normalized_margin_quantiles"] = np.quantile(nm, np.linspace(0, 1, cfg["margin_quantiles"])).tolist()
+    kw = {"steps": cfg["posterior_steps"], "samples": cfg["mc_samples"], "lr": cfg["posterior_lr"], "seed": seed}
+    pb = pac_bayes.bound(model, w, w0, x, y, xt, yt, **kw)
+    out["pac_bayes"] = pb
+    out["pac_bayes_bound"], out["pac_bayes_bound_mcallester"] = pb["bound"], pb["bound_mcallester"]
+    # Dziugaite et al. (2021): prior mean trained on S_a only; posterior optimized from it on S_b; bound on S_b.
+    na = int(round(cfg["data_prior_fraction"] * len(y)))
+    prior_net = init
+    _train(prior_net, dataclasses.replace(ds, x_train=ds.x_train[:na], y_train=ds.y_train[:na]), cfg, seed, progress,
+           f"prior p={p}")
+    w_prior = pac_bayes.flat(prior_net)
+    pbd = pac_bayes.bound(prior_net, w_prior, w_prior, x[na:], y[na:], xt, yt, train_mean=False, **kw)
+    pbd.update(prior_examples=na, bound_examples=len(y) - na,
+               prior_net_error_on_bound_set=pac_bayes.error(prior_net, w_prior, x[na:], y[na:]))
+    out["pac_bayes_data_prior"] = pbd
+    out["pac_bayes_bound_data_prior"] = pbd["bound"]
+    return out
+
+
+def all_runs(cfg: dict, *, seed: int = 0, progress=None, out=None) -> list[dict]:
+    """Every (p, seed) run of ``cfg``, loaded from the store when it is there (seeds offset by ``seed``)."""
+    keys = [k for k in cfg if k not in ("ps", "seeds", "profile")]
+    rows = []
+    for s in cfg["seeds"]:
+        for p in cfg["ps"]:
+            spec = {**{k: cfg[k] for k in keys}, "p": p, "seed": s + seed}
+            rec = results.load_or_run("bounds_run", spec, lambda p=p, s=s: measure_run(cfg, p, s + seed, progress=progress),
+                                      seed=s + seed, out=out)
+            rows.append(rec["result"])
+    return rows
+
+
+def correlations(rows: list[dict], measures=MEASURES) -> list[dict]:
+    """Kendall's tau of each measure with the generalization gap over all runs (Jiang et al. 2020 style)."""
+    from ..theory import measures as M
+
+    gap = [r["gap"] for r in rows]
+    return [{"measure": m, "kendall_tau": M.kendall([r[m] for r in rows], gap), "runs": len(rows)} for m in measures]
+
+
+def by_p(rows: list[dict], keys=("train_error", "test_error", "gap") + MEASURES) -> list[dict]:
+    """Mean of each key over seeds, one row per p."""
+    ps = sorted({r["p"] for r in rows})
+    return [{"p": p, **{k: float(np.mean([r[k] for r in rows if r["p"] == p])) for k in keys}} for p in ps]
+
+
+def bounds(cfg: dict, *, seed: int = 0, progress=None, out=None) -> dict:
+    rows = all_runs(cfg, seed=seed, progress=progress, out=out)
+    first = min(cfg["seeds"]) + seed
+    pick = {name: next(r for r in rows if r["p"] == p and r["seed"] == first)
+            for name, p in (("true_labels", 0.0), ("random_labels", 1.0)) if p in cfg["ps"]}
+    keys = ("train_error", "test_error", "pac_bayes_bound", "pac_bayes_bound_mcallester", "pac_bayes_bound_data_prior",
+            "spectral_margin_complexity", "frobenius_norm", "path_norm", "sharpness")
+    summary = {name: {k: r[k] for k in keys} | {"snn_test_error": r["pac_bayes"]["snn_test_error"]}
+               for name, r in pick.items()}
+    summary["kendall_tau"] = {c["measure"]: c["kendall_tau"] for c in correlations(rows)}
+    return {"runs": rows, "by_p": by_p(rows), "correlations": correlations(rows),
+            "reported": paper.DZIUGAITE_ROY_2017, "summary": summary}
+
+
+EXPERIMENTS = {
+    "bounds": Experiment(
+        "bounds", bounds, configs={"quick": QUICK, "paper": PAPER},
+        deltas={"gpu": {}},  # plan's cost model: ~8 min on a T4 (an upper bound: training stops at 100%)
+        reasons={"gpu": "none: Dziugaite and Roy's setting (55,000 binary MNIST digits, 600 hidden units, true "
+                        "and random labels) fits one sitting on a T4, about 8 minutes"},
+        doc="PAC-Bayes bounds (Dziugaite & Roy 2017; data-dependent prior) and norm / margin / sharpness measures "
+            "against label corruption p, on binary MNIST with one hidden layer of 600 units.",
+        expect={"quick": "random-label bound far above the true-label one"}),
+}
+
+
+# --- what the chapter displays -----------------------------------------------------------------------------
+
+LABELS = {"pac_bayes_bound": "PAC-Bayes bound, prior at init", "pac_bayes_bound_data_prior": "PAC-Bayes bound, data prior",
+          "pac_bayes_bound_mcallester": "PAC-Bayes bound, McAllester form", "spectral_margin_complexity":
+          "spectral complexity / margin", "frobenius_norm": "product of Frobenius norms", "path_norm": "l2 path norm",
+          "sharpness": "sharpness (1/σ²)"}
+
+
+def summary_table(res: dict) -> list[dict]:
+    """True vs random labels: our errors and bounds beside Dziugaite & Roy's reported bounds."""
+    rep = res["reported"]
+    rows = []
+    for cond, reported in (("true_labels", "{:.2f}-{:.2f}".format(*rep["bound_true_labels_range"])),
+                           ("random_labels", f"> {rep['bound_random_labels_above']:g}")):
+        s = res["summary"].get(cond)
+        if s is None:
+            continue
+        rows.append({"labels": cond.replace("_", " "), "train error": s["train_error"], "test error": s["test_error"],
+                     "stochastic net test error": s["snn_test_error"], LABELS["pac_bayes_bound"]: s["pac_bayes_bound"],
+                     LABELS["pac_bayes_bound_mcallester"]: s["pac_bayes_bound_mcallester"],
+                     LABELS["pac_bayes_bound_data_prior"]: s["pac_bayes_bound_data_prior"],
+                     "bound reported by D&R (55,000 examples)": reported})
+    return rows
+
+
+def correlation_table(res: dict) -> list[dict]:
+    """Kendall's tau of each measure with the generalization gap, over every (p, seed) run."""
+    return [{"measure": LABELS.get(c["measure"], c["measure"]), "Kendall τ with the gap": c["kendall_tau"],
+             "networks": c["runs"]} for c in res["correlations"]]
+
+
+def prose_numbers(res: dict) -> dict:
+    """The numbers the chapter's prose quotes (glued into the text), by name."""
+    out = {}
+    for cond, tag in (("true_labels", "tl"), ("random_labels", "rl")):
+        r = next(r for r in res["runs"] if r["p"] == {"tl": 0.0, "rl": 1.0}[tag]
+                 and r["seed"] == min(x["seed"] for x in res["runs"]))
+        s = res["summary"][cond]
+        out |= {f"{tag}_{k}": s[k] for k in ("test_error", "snn_test_error", "pac_bayes_bound", "pac_bayes_bound_mcallester",
+                                             "pac_bayes_bound_data_prior")}
+        out |= {f"{tag}_kl": r["pac_bayes"]["kl"], f"{tag}_kl_dp": r["pac_bayes_data_prior"]["kl"],
+                f"{tag}_prior_error_dp": r["pac_bayes_data_prior"]["prior_net_error_on_bound_set"],
+                f"{tag}_epochs": r["epochs"]}
+    r0 = res["runs"][0]
+    out |= {"m": r0["m"], "m_prior": r0["pac_bayes_data_prior"]["prior_examples"],
+            "m_bound": r0["pac_bayes_data_prior"]["bound_examples"], "n_runs": len(res["runs"]),
+            "dr_low": res["reported"]["bound_true_labels_range"][0], "dr_high": res["reported"]["bound_true_labels_range"][1],
+            "spectral_ratio": res["summary"]["random_labels"]["spectral_margin_complexity"]
+            / res["summary"]["true_labels"]["spectral_margin_complexity"]}
+    taus = res["summary"]["kendall_tau"]
+    best = max(taus, key=taus.get)
+    out |= {"best_measure": LABELS[best], "best_tau": taus[best]}
+    return out

@@ -1,0 +1,112 @@
+"""How an experiment is declared: its settings written once for the paper, the other profiles as deltas.
+
+An experiment is declared in its chapter module (``chapters/``) as an :class:`Experiment`. Its settings are
+written once, for the ``paper`` profile (``paper=``); the ``gpu`` and ``quick`` profiles are small explicit
+deltas of it (``deltas=``, deep-merged: big_vision's ``runlocal`` style), and ``reasons=`` says why each delta
+is what it is (the appendix prints it). Experiments written before this scheme give ``configs=`` (one full dict
+per profile: ``quick`` and ``paper``) instead; their ``gpu`` config is still a delta of the paper's
+(``deltas={"gpu": ...}``). An experiment made of training runs declares them: ``specs(cfg)`` lists its run
+specs (``runs.spec``), so sweeps, plans and the ``config`` command see exactly the runs the experiment will
+train. ``fn(cfg, *, seed, progress, out)`` runs it and returns a JSON-able result.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import profiles
+
+
+def merge(base: dict, delta: dict) -> dict:
+    """``base`` with ``delta`` applied: nested dicts are merged key by key, everything else replaced."""
+    out = copy.deepcopy(base)
+    for k, v in delta.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = merge(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+def _check_type(exp: str, key: str, value, default) -> None:
+    """An override must have its setting's type (ints pass for floats; a None default takes anything)."""
+    if default is None or value is None:
+        return
+    ok = {bool: lambda v: isinstance(v, bool),
+          int: lambda v: isinstance(v, int) and not isinstance(v, bool),
+          float: lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+          str: lambda v: isinstance(v, str), list: lambda v: isinstance(v, (list, tuple)),
+          dict: lambda v: isinstance(v, dict)}.get(type(default))
+    if ok is not None and not ok(value):
+        raise ValueError(f"{exp}: setting {key}={value!r} has the wrong type: pass a {type(default).__name__} "
+                         f"like {default!r}")
+
+
+@dataclass
+class Experiment:
+    name: str
+    fn: Callable[..., Any]
+    configs: dict[str, dict] = field(default_factory=dict)  # profile -> full config (older experiments)
+    doc: str = ""
+    expect: dict[str, str] = field(default_factory=dict)  # profile -> what a run should show
+    paper: dict | None = None                               # the paper config, written once
+    deltas: dict[str, dict] = field(default_factory=dict)   # profile -> changes to the paper config
+    specs: Callable[[dict], list[dict]] | None = None       # cfg -> run specs (None: not a set of training runs)
+    validate: Callable[[dict], None] | None = None          # cfg -> raises ValueError naming the setting
+    why: dict[str, str] = field(default_factory=dict)       # setting -> the paper's value / our choice and why
+    reasons: dict[str, str] = field(default_factory=dict)   # profile -> why its delta (and how it was sized)
+
+    def base(self, profile: str) -> dict:
+        """The config of ``profile`` before overrides."""
+        p = profiles.resolve(profile)
+        if self.paper is not None:
+            return merge(self.paper, self.deltas.get(p, {}))
+        if p in self.configs:
+            return copy.deepcopy(self.configs[p])
+        if p == "gpu" and "paper" in self.configs:  # the gpu delta of the paper's config (none: the paper's)
+            return merge(self.configs["paper"], self.deltas.get("gpu", {}))
+        raise ValueError(f"experiment {self.name!r} has no config for profile {p!r}; "
+                         f"it has {', '.join(self.configs)}")
+
+    def config(self, profile: str, **overrides) -> dict:
+        cfg = self.base(profile)
+        for k, v in overrides.items():
+            if k not in cfg:
+                raise ValueError(f"{self.name} has no setting {k!r}; its settings are {', '.join(cfg)}")
+            self._check_type(k, v, cfg[k])
+            cfg[k] = v
+        if self.validate is not None:
+            self.validate(cfg)
+        return cfg
+
+    def _check_type(self, key: str, value, default) -> None:
+        """The type of ``default``, or of the same setting in another profile (e.g. one number, or one per dataset)."""
+        others = [c[key] for c in self._all_bases() if key in c and c[key] is not None]
+        for d in [default, *others]:
+            try:
+                _check_type(self.name, key, value, d)
+                return
+            except ValueError:
+                continue
+        _check_type(self.name, key, value, default)
+
+    def _all_bases(self) -> list[dict]:
+        out = []
+        for p in ("quick", "gpu", "paper"):
+            try:
+                out.append(self.base(p))
+            except ValueError:
+                continue
+        return out
+
+    def run_specs(self, profile: str, *, seed: int = 0, **overrides) -> list[dict]:
+        """The training runs of this experiment at ``profile`` (full specs), exactly as ``fn`` looks them up."""
+        from ..engine import runs
+
+        if self.specs is None:
+            return []
+        cfg = dict(self.config(profile, **overrides), profile=profiles.resolve(profile))
+        return [runs.spec(**s) for s in self.specs(runs.seeded(cfg, seed))]

@@ -1,0 +1,131 @@
+"""Small helpers every chapter notebook calls: set up, say which profile produced the page, show tables.
+
+Chapter template (see book/ for the real thing)::
+
+    # cell 1: Colab install (keeps Colab's torch)
+    # cell 2, tagged "parameters": PROFILE = "auto", DRIVE = False and the chapter's knobs
+    # cell 3:
+    from rethinking_lib import notebook
+    PROFILE = notebook.setup(PROFILE, drive=DRIVE)  # resolves auto, warns on Colab without a GPU, shows the profile
+
+``drive=True`` (on Colab) mounts Google Drive and points the results store (``$RETHINKING_RESULTS``, which also
+holds the checkpoints of interrupted runs) at a folder there, so a chapter run again after a disconnect loads
+the runs already stored and resumes an interrupted run from its last checkpoint.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+
+from ..config import profiles
+from ..figures import style
+
+
+def on_colab() -> bool:
+    return "google.colab" in sys.modules
+
+
+DRIVE_MOUNT = "/content/drive"
+DRIVE_FOLDER = "MyDrive/rethinking-results"  # the results store on Google Drive (under the mount point)
+
+
+def results_on_drive(folder: str = DRIVE_FOLDER, *, mount: str = DRIVE_MOUNT) -> str:
+    """On Colab: mount Google Drive and set ``$RETHINKING_RESULTS`` to ``mount/folder`` (made if missing), so
+    stored runs and checkpoints outlive the runtime; returns the folder. Elsewhere: a clear error."""
+    if not on_colab():
+        raise RuntimeError("drive=True needs a Colab runtime (google.colab); elsewhere set RETHINKING_RESULTS to a "
+                           "folder that persists, or pass drive=False")
+    from google.colab import drive
+
+    drive.mount(mount)
+    path = os.path.join(mount, folder)
+    os.makedirs(path, exist_ok=True)
+    os.environ["RETHINKING_RESULTS"] = path
+    return path
+
+
+def setup(profile: str = "auto", *, show: bool = True, drive: bool = False) -> str:
+    """Resolve ``profile``, apply the plot style, warn when a Colab runtime has no GPU; returns quick/gpu/paper.
+    ``drive=True`` first puts the results store on Google Drive (``results_on_drive``; Colab only)."""
+    if drive:
+        store = results_on_drive()
+        if show:
+            markdown(f"*Results store and checkpoints: `{store}` on Google Drive; after a disconnect, run the "
+                     "chapter again to resume.*")
+    resolved = profiles.resolve(profile)
+    if on_colab() and not profiles.has_cuda():
+        warnings.warn("This Colab runtime has no GPU: the chapter runs the quick profile on the CPU. For paper "
+                      "scale choose Runtime > Change runtime type > GPU, then run all cells again.", stacklevel=2)
+    style.style()
+    if show:
+        markdown(f"*This page was produced with {profiles.describe(resolved)}.*")
+    return resolved
+
+
+def markdown(text: str) -> None:
+    """Display markdown in a notebook (rendered in the HTML book); print it elsewhere."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import Markdown, display
+
+        if get_ipython() is not None:
+            display(Markdown(text))
+            return
+    except ImportError:  # pragma: no cover
+        pass
+    print(text)
+
+
+def glue(name: str, value) -> None:
+    """Store a measured number under ``name`` for the prose ({glue:text}`name:.3f` in a markdown cell), shown
+    nowhere else; outside a notebook (or without myst-nb, e.g. on Colab) it does nothing."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"glue({name!r}, ...): value must be a number, got {type(value).__name__}; format text in the prose")
+    try:
+        from IPython import get_ipython
+        from myst_nb import glue as _glue
+    except ImportError:  # pragma: no cover
+        return
+    if get_ipython() is not None:
+        _glue(name, float(value) if isinstance(value, float) else int(value), display=False)
+
+
+class Shown(str):
+    """Text that has already been displayed: as a cell's last value it shows nothing (no grey repr box)."""
+
+    def _ipython_display_(self) -> None:
+        pass
+
+
+def table(rows: list[dict], columns: list[str] | None = None, *, floatfmt: str = "{:.3f}", headers: dict | None = None) -> str:
+    """Display a list of dicts as a markdown table; returns the markdown (a ``str`` that, left as a cell's last
+    value, adds no second output)."""
+    if not rows:
+        return Shown("")
+    columns = columns or list(rows[0])
+    headers = headers or {}
+
+    def fmt(v):
+        if v is None:
+            return "-"
+        if isinstance(v, float):
+            return floatfmt.format(v)
+        if isinstance(v, int) and not isinstance(v, bool) and abs(v) >= 10_000:
+            return f"{v:,d}"
+        return str(v)
+
+    lines = ["| " + " | ".join(headers.get(c, c) for c in columns) + " |",
+             "|" + "|".join("---" for _ in columns) + "|"]
+    lines += ["| " + " | ".join(fmt(r.get(c)) for c in columns) + " |" for r in rows]
+    md = Shown("\n".join(lines))
+    markdown(md)
+    return md
+
+
+def provenance_note(record: dict) -> str:
+    """One line naming the code that produced a stored run: "produced by rethinking_lib 0.1.0, commit <sha>[, dirty]"."""
+    from ..store import results
+
+    return f"produced by {results.describe_code(record)}"
