@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from rethinking_lib.chapters import ch06_theorem1 as theorem1
+from rethinking_lib.chapters import ch06_theorem1
+from rethinking_lib.theory import theorem1
 
 
 def _data(n, d, seed=0):
@@ -167,7 +168,7 @@ def test_experiment_settings_are_checked_with_one_line_errors(setting, match):
 
     cfg = experiments.get("theorem1").config("quick", **setting)
     with pytest.raises(ValueError, match=match) as e:
-        theorem1.validate(cfg)
+        ch06_theorem1.validate(cfg)
     assert "\n" not in str(e.value) and str(e.value).startswith("theorem1: setting ")
 
 
@@ -249,3 +250,22 @@ def test_the_direction_is_a_seeded_float64_gaussian():
     a, z = theorem1.project(X, seed=3)
     expected = torch.randn(4, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
     assert torch.equal(a, expected) and torch.allclose(z, X @ expected)
+
+
+def test_the_pages_small_examples_and_their_text():
+    ex = ch06_theorem1.toy_examples(seed=0)
+    again = ch06_theorem1.toy_examples(seed=0)
+    (x1, y1), (x2, y2) = ex["line"], ex["plane"]
+    assert x1.shape == (8, 1) and y1.shape == (8,) and x2.shape == (12, 2) and set(y2.tolist()) <= {0, 1, 2}
+    assert all(torch.equal(a, b) for a, b in zip(ex["line"] + ex["plane"], again["line"] + again["plane"], strict=True))
+    zs = theorem1.project(x1, seed=0)[1].sort().values
+    b = theorem1.thresholds(zs)
+    text = ch06_theorem1.interleaving(zs, b)
+    assert text.count("<") == 2 * len(zs) - 1 and text.startswith("b1=")
+    with pytest.raises(ValueError, match="do not interleave"):
+        ch06_theorem1.interleaving(zs, b + 1.0)
+    net = theorem1.construct(x2, y2, seed=0)
+    assert ch06_theorem1.class_fit_text(net, x2, y2).endswith("weights: 26 = 2*12 + 2")
+    rows = [{"n": 10, "dtype": "float32", "frac": 0.5, "failure": "ties"}, {"n": 20, "dtype": "float64", "frac": 0.01}]
+    assert ch06_theorem1.failures(rows) == ["n=10 float32: ties"]
+    assert ch06_theorem1.failures(rows, placement=True) == ["n=10 float32, b at 0.5 of the gap: ties"]

@@ -185,7 +185,7 @@ def theorem1(cfg: dict, memory: float) -> list[dict]:
     and scaled by n^2 + n d (the n x n triangular system and the n x d projection dominate)."""
     import torch
 
-    from ..chapters import ch06_theorem1 as t1
+    from ..theory import theorem1 as t1
 
     d = _pixels(cfg["dataset"], None)
     n0 = 500
