@@ -36,3 +36,8 @@ def test_agreement_follows_the_measurement(monkeypatch, fit_random, agrees):
     assert rows["SGD on least squares finds the minimum-norm solution"]["agrees"] is True
     missing = rows["Kernel interpolation generalizes without regularization"]
     assert missing["agrees"] is None and "not in this build's record" in missing["ours"]
+
+
+def test_prose_numbers_count_claims_by_agreement():
+    rows = [{"agrees": True}, {"agrees": True}, {"agrees": False}, {"agrees": None}]
+    assert claims.prose_numbers(rows) == {"cc_claims": 4, "cc_agree": 2, "cc_disagree": 1, "cc_missing": 1}

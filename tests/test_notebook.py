@@ -62,3 +62,31 @@ def test_every_chapter_says_how_to_survive_a_disconnect_before_training():
         setup = next(i for i, c in enumerate(cells) if "notebook.setup(PROFILE, drive=DRIVE)" in c.source)
         assert f'plan.show(PROFILE, "{path.stem}")' in cells[setup].source, path.name
         assert all(not c.outputs for c in cells if c.cell_type == "code"), path.name
+
+
+def test_glue_all_glues_every_named_number_and_refuses_text(monkeypatch):
+    import pytest
+
+    with pytest.raises(TypeError, match="best_measure"):  # a word belongs in a sentence, not in a glued number
+        notebook.glue_all({"best_tau": 0.5, "best_measure": "sharpness"})
+    seen = []
+    monkeypatch.setattr(notebook, "glue", lambda name, value: seen.append((name, value)))
+    notebook.glue_all({"ch1_gap": 0.81, "ch1_n_test": 1000})
+    assert seen == [("ch1_gap", 0.81), ("ch1_n_test", 1000)]
+
+
+def test_knobs_keeps_only_what_the_reader_set():
+    assert notebook.knobs(n=None, draws=3, delta=0.1) == {"draws": 3, "delta": 0.1}
+    assert notebook.knobs(models=None) == {}
+
+
+def test_show_displays_each_figure_once_and_closes_it(capsys):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figs = [plt.figure(), plt.figure()]
+    notebook.show(figs)
+    assert capsys.readouterr().out.count("Figure") == 2  # displayed (printed outside a notebook)
+    assert not any(plt.fignum_exists(f.number) for f in figs)

@@ -11,8 +11,8 @@ from rethinking_lib import figures as plots
 from rethinking_lib.engine import models
 
 FIGURES = ["bound_widget", "pac_bounds", "pac_errors", "rademacher_sweeps", "stability_convex", "stability_network",
-           "theorem1_1d", "theorem1_2d", "theorem1_conditioning", "triangular_matrix", "double_descent", "kernel_ridge",
-           "minnorm_convergence", "norm_vs_error", "corruption_widget", "fig1a", "fig1bc", "fig2b", "image_grid"]
+           "theorem1_1d", "theorem1_2d", "theorem1_conditioning", "theorem1_sgd", "triangular_matrix", "double_descent",
+           "kernel_ridge", "minnorm_convergence", "norm_vs_error", "corruption_widget", "fig1a", "fig1bc", "fig2b", "image_grid"]
 
 
 @pytest.mark.parametrize("name", FIGURES + ["color", "label", "figure", "finish", "caption", "paper_points"])

@@ -26,11 +26,13 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from .. import paper
 from ..config import profiles
 from ..config.experiment import Experiment
 from ..config.settings import GPU_DELTA
-from ..engine import data, runs
+from ..engine import data, models, runs
 
 GPU_SUBSET = GPU_DELTA["inception_small"]  # n_train / n_test of the gpu profile's CIFAR-10 runs
 
@@ -171,6 +173,87 @@ def reported_errors(model: str, condition: str) -> tuple[float, float]:
         if (m, crop, wd, lab) == (model, False, False, labels[condition]):
             return 1 - train / 100, 1 - test / 100
     raise ValueError(f"model={model!r} is not in Table 1: choose from {sorted({r[0] for r in paper.TABLE1})}")
+
+
+# ------------------------------------------------------------------------------------------------
+# what the page shows: tables, a sentence, the widget's grid and the numbers the prose quotes
+
+PAPER_NETS = ("mlp_1x512", "mlp_3x512", "alexnet_small", "inception_small")  # the paper's networks, n = 50,000
+
+
+def error_table(res: dict) -> list[dict]:
+    """Per network and labeling: errors, the Hoeffding and Clopper-Pearson intervals, Table 1's reported errors."""
+    delta = res["delta"]
+    return [{"model": runs.label(r["model"]), "labels": runs.label(r["condition"]), "n train": r["n_train"],
+             "epochs": r["epochs"], "train error": r["train_error"], "test error": r["test_error"],
+             f"Hoeffding {1 - delta:.0%} interval": "[{:.3f}, {:.3f}]".format(*r["test_error_ci"]),
+             f"Clopper-Pearson {1 - delta:.0%} interval": "[{:.3f}, {:.3f}]".format(
+                 *clopper_pearson_interval(r["test_error"], r["n_test"], delta)),
+             "reported train / test error (CIFAR-10)": "{:.4f} / {:.4f}".format(*reported_errors(r["model"], r["condition"]))}
+            for r in res["rows"]]
+
+
+def run_line(rec: dict) -> str:
+    """Which data, how many held-out points, delta, and whether the runs were loaded or trained."""
+    res = rec["result"]
+    return (f"Dataset: **{rec['config']['dataset']}**, {res['rows'][0]['n_test']} held-out test points, "
+            f"delta = {res['delta']}; {'loaded from the results store' if rec['cached'] else 'trained now'}.")
+
+
+def reported_by_condition(res: dict) -> dict:
+    """condition -> Table 1's (train error, test error) of the page's network, for the figure's hollow markers."""
+    return {r["condition"]: reported_errors(r["model"], r["condition"]) for r in res["rows"]}
+
+
+def our_bounds(res: dict) -> list[dict]:
+    """Every classical bound for the page's trained networks (10 classes), at their n and training error."""
+    return [{"name": f"{runs.label(r['model'])}, {runs.label(r['condition'])}", "n": r["n_train"],
+             "b": bounds_for(r["bounds"]["n_params"], DEPTH[r["model"]], r["n_train"], res["delta"], r["train_error"],
+                             classes=10)}
+            for r in res["rows"]]
+
+
+def paper_bounds(delta: float) -> list[dict]:
+    """The same bounds for the paper's networks at their full parameter counts on CIFAR-10's n = 50,000."""
+    return [{"name": models.LABELS[m], "n": 50_000,
+             "b": bounds_for(models.PAPER_PARAM_COUNTS[m], DEPTH[m], 50_000, delta, classes=10)} for m in PAPER_NETS]
+
+
+def bound_table(entries: list[dict]) -> list[dict]:
+    """``our_bounds`` / ``paper_bounds`` entries as table rows."""
+    return [{"network": e["name"], "n": e["n"], "W (params)": e["b"]["n_params"], "ln #H": e["b"]["log_class_size"],
+             "finite-class bound": e["b"]["finite_class"], "agnostic finite-class": e["b"]["finite_class_agnostic"],
+             "d_N (proxy)": e["b"]["vc_dimension_proxy"], "Natarajan bound": e["b"]["vc"],
+             "n for finite-class <= 0.1": e["b"]["n_needed_finite_class"], "n for Natarajan <= 0.1": e["b"]["n_needed_vc"]}
+            for e in entries]
+
+
+def bound_widget_inputs(res: dict) -> dict:
+    """The widget's bound grid over n and W (with our network's and the paper's MLP's W), its marks and start."""
+    rows = res["rows"]
+    caps = sorted({10**3, 10**4, 10**5, 10**6, 10**7, rows[0]["bounds"]["n_params"], models.PAPER_PARAM_COUNTS["mlp_1x512"]})
+    marks = [{"n": rows[0]["n_train"], "text": f"ours, n = {rows[0]['n_train']:,}", "key": "true_labels"},
+             {"n": 50_000, "text": "CIFAR-10, n = 50,000", "key": "random_labels"}]
+    return {"grid": bound_grid(np.logspace(2, 12, 61), caps, depth=2, delta=res["delta"]), "marks": marks,
+            "selected": caps.index(rows[0]["bounds"]["n_params"])}
+
+
+def prose_numbers(res: dict) -> dict:
+    """The numbers the chapter's prose quotes (glued into the text), by name."""
+    rows, delta = res["rows"], res["delta"]
+    out = {"ch1_n_train": rows[0]["n_train"], "ch1_n_test": rows[0]["n_test"]}
+    for r in rows:
+        tag = "true" if r["condition"] == "true_labels" else "rand"
+        cp = clopper_pearson_interval(r["test_error"], r["n_test"], delta)
+        out |= {f"ch1_{tag}_test": r["test_error"], f"ch1_{tag}_train": r["train_error"],
+                f"ch1_{tag}_cp_lo": cp[0], f"ch1_{tag}_cp_hi": cp[1],
+                f"ch1_{tag}_hoef_lo": r["test_error_ci"][0], f"ch1_{tag}_hoef_hi": r["test_error_ci"][1]}
+    ours, theirs = our_bounds(res), paper_bounds(delta)
+    out |= {"ch1_min_bound": min(min(e["b"]["finite_class"], e["b"]["vc"]) for e in ours),
+            "ch1_params": ours[0]["b"]["n_params"],
+            "ch1_paper_min_bound": min(min(e["b"]["finite_class"], e["b"]["vc"]) for e in theirs),
+            "ch1_paper_min_n_needed": min(e["b"]["n_needed_finite_class"] for e in theirs)}
+    return out
 
 
 def run(cfg: dict, *, seed: int, progress: bool | None, out) -> dict:

@@ -101,6 +101,93 @@ def massart_bound(h: torch.Tensor) -> float:
 
 
 # ------------------------------------------------------------------------------------------------
+# what the page shows: the checks against known answers, tables, a sentence and the numbers the prose quotes
+
+CLASS_NAMES = {"linear_norm": "linear, ‖w‖ ≤ 1 / max ‖x_i‖", "linear": "linear classifier sign(<w,x> + b)"}
+HOW = {"linear_norm": "exact (closed form)", "linear": "lower bound (training)"}  # others: lower bound (training)
+
+
+def finite_class_check(seed: int = 0) -> dict:
+    """A random class of 8 sign patterns on 14 points: exact R_hat_n (all 2^14 = 16,384 sign vectors) beside a
+    2,000-draw Monte Carlo estimate and Massart's bound, as one table row: the estimator meets a known answer."""
+    g = torch.Generator().manual_seed(seed)
+    h = (torch.randint(0, 2, (8, 14), generator=g) * 2 - 1).double()
+    exact = finite_class_exact(h)
+    mc = monte_carlo(finite_class_sup(h, signs(14, 2000, seed=seed)))
+    return {"exact (enumeration)": exact, "Monte Carlo, 2,000 draws": mc["estimate"], "standard error": mc["stderr"],
+            "abs(MC - exact) / SE": abs(mc["estimate"] - exact) / mc["stderr"], "Massart bound": massart_bound(h)}
+
+
+def sample(cfg: dict) -> torch.Tensor:
+    """The experiment's n training inputs as the networks see them (float64): what the page's linear checks use."""
+    return pixels(data.load(cfg["dataset"], n_train=cfg["n"], seed=0)).double()
+
+
+def linear_check(x: torch.Tensor, seed: int = 0) -> dict:
+    """The norm-bounded linear class on the sample x, as one table row: the searched sup against the closed form,
+    a 200-draw estimate against a precise 20,000-draw one, and Khintchine's / Jensen's bounds around it."""
+    n = x.shape[0]
+    b = 1.0 / float(x.norm(dim=1).max())
+    sig = signs(n, 200, seed=seed + 1)
+    closed, searched = linear_sup(x, sig, b), linear_sup_search(x, sig, b)
+    mc = monte_carlo(closed)
+    precise = float(torch.cat([linear_sup(x, signs(n, 5000, seed=seed + 2 + j), b) for j in range(4)]).mean())
+    jensen = linear_jensen_bound(x, b)
+    return {"n": n, "max abs(search - closed form)": float((closed - searched).abs().max()),
+            "MC (200 draws)": mc["estimate"], "SE": mc["stderr"], "precise (20,000 draws)": precise,
+            "abs(MC - precise) / SE": abs(mc["estimate"] - precise) / mc["stderr"],
+            "Khintchine lower": jensen / math.sqrt(2), "Jensen upper": jensen}
+
+
+def complexity_table(res: dict) -> list[dict]:
+    """The main estimate per class: value, standard error, draws, exact or a lower bound, what the paper argues."""
+    return [{"class": CLASS_NAMES.get(name, runs.label(name)), "estimate": r["estimate"], "standard error": r["stderr"],
+             "sign draws": r["draws"], "how": HOW.get(name, "lower bound (training)"),
+             "reported": "~1 (argued, Section 2.2)" if name not in HOW else "-"}
+            for name, r in res["main"].items()]
+
+
+def run_line(rec: dict) -> str:
+    """Which data and n, and whether the run was loaded or computed (how long it took, where)."""
+    res, prov = rec["result"], rec["provenance"]
+    return (f"{res['dataset']}, n = {res['n']} training images; "
+            f"{'loaded from the results store' if rec['cached'] else 'computed now'} "
+            f"({prov['wall_time']:.0f} s when it ran, on {prov['device']}).")
+
+
+def separability(x: torch.Tensor, res: dict, seed: int = 0) -> dict:
+    """Are the experiment's first two sign vectors (its own draws) linearly separable on x, and what is the rank of
+    x (Cover: separable with probability about 1 while n < 2(rank + 1))?"""
+    n = x.shape[0]
+    sig = signs(n, res["main"]["linear"]["draws"], seed=seed * 7919 + n)[:2]  # the experiment's draws
+    separable = [linearly_separable(x, s) for s in sig]
+    return {"n": n, "d": x.shape[1], "rank": int(torch.linalg.matrix_rank(x)), "checked": len(separable),
+            "separable": sum(separable)}
+
+
+def separability_table(sep: dict) -> list[dict]:
+    return [{"n": sep["n"], "rank of the inputs": sep["rank"], "Cover's 50% point 2(rank + 1)": 2 * (sep["rank"] + 1),
+             "sign vectors checked": sep["checked"], "linearly separable": sep["separable"]}]
+
+
+def bound_table(res: dict) -> list[dict]:
+    """The bound on the true binary task per class, beside its held-out test error."""
+    return [{"class": CLASS_NAMES.get(r["model"], runs.label(r["model"])), "train error": r["train_error"],
+             "test error (held out)": r["test_error"], "R_hat_S(H) used": r["complexity"], "bound on R": r["bound"],
+             "vacuous (>= 1)": r["bound"] >= 1} for r in res["bound"]]
+
+
+def prose_numbers(res: dict, sep: dict) -> dict:
+    """The numbers the chapter's prose quotes (glued into the text), by name; ``sep`` from ``separability``."""
+    out = {f"ch2_{name}": r["estimate"] for name, r in res["main"].items()}
+    out |= {"ch2_n": res["n"], "ch2_rank": sep["rank"], "ch2_d": sep["d"], "ch2_separable": sep["separable"],
+            "ch2_checked": sep["checked"]}
+    for r in res["bound"]:
+        out |= {f"ch2_bound_{r['model']}": r["bound"], f"ch2_test_{r['model']}": r["test_error"]}
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
 # classes searched by training
 
 

@@ -214,6 +214,64 @@ def network_experiment(ds: data.Dataset, cfg: dict, seed: int) -> dict:
     return out
 
 
+# ------------------------------------------------------------------------------------------------
+# what the page shows: tables, a sentence and the numbers the prose quotes
+
+def convex_table(res: dict) -> list[dict]:
+    """The logistic-regression setting: n, the constants R, L and K, the step, T steps, runs and the bound at T."""
+    cv = res["convex"]
+    return [{"n": cv["n"], "R_x = max ‖x‖": cv["R"], "L": cv["L"], "K (smoothness)": cv["beta"], "2 / K": cv["max_step"],
+             "step alpha": cv["alpha"], "steps T": cv["steps"][-1], "runs": cv["runs"], "HRS bound at T": cv["bound"][-1]}]
+
+
+def run_line(rec: dict) -> str:
+    """Which data, and whether the run was loaded or computed (how long it took, where)."""
+    prov = rec["provenance"]
+    return (f"{rec['config']['dataset']}; {'loaded from the results store' if rec['cached'] else 'computed now'} "
+            f"({prov['wall_time']:.0f} s when it ran, on {prov['device']}).")
+
+
+def gap_table(res: dict) -> list[dict]:
+    """Per labeling, at the last step: the measured sup gap and divergence beside the HRS bound, and the losses."""
+    cv = res["convex"]
+    rows = []
+    for key in ("true_labels", "random_labels"):
+        r = cv[key]
+        rows.append({"labels": runs.label(key), "E sup_z loss gap at T": r["sup_gap"][-1],
+                     "E ‖w_T - w'_T‖": r["divergence"][-1], "HRS bound": cv["bound"][-1],
+                     "per-path bound holds": r["path_bound_ok"], "train loss": r["train_loss"], "test loss": r["test_loss"],
+                     "generalization gap (logistic)": r["loss_gap"], "train error": r["train_error"],
+                     "test error": r["test_error"]})
+    return rows
+
+
+def network_table(res: dict) -> list[dict]:
+    """The network on S vs S', per labeling, at the last step."""
+    return [{"labels": runs.label(k), "steps": h["step"][-1], "‖θ - θ'‖": h["divergence"][-1],
+             "sup_z loss gap": h["sup_gap"][-1], "mean_z loss gap": h["mean_gap"][-1],
+             "train accuracy": h["train_acc"][-1], "test accuracy": h["test_acc"][-1]} for k, h in res["network"].items()]
+
+
+def prose_numbers(rec: dict) -> dict:
+    """The numbers the chapter's prose quotes (glued into the text), by name."""
+    cv, net = rec["result"]["convex"], rec["result"]["network"]
+    out = {"ch3_bound": cv["bound"][-1], "ch3_steps": cv["steps"][-1], "ch3_runs": cv["runs"], "ch3_n": cv["n"],
+           "ch3_epochs": rec["config"]["epochs"]}
+    for key, tag in (("true_labels", "true"), ("random_labels", "rand")):
+        r = cv[key]
+        out |= {f"ch3_sup_{tag}": r["sup_gap"][-1], f"ch3_lossgap_{tag}": r["loss_gap"],
+                f"ch3_zo_gap_{tag}": r["test_error"] - r["train_error"]}
+    t, r = cv["true_labels"]["sup_gap"][-1], cv["random_labels"]["sup_gap"][-1]
+    out |= {"ch3_share": max(t, r) / cv["bound"][-1], "ch3_label_factor": max(t, r) / min(t, r)}
+    tr, rn = net["true_labels"], net["random_labels"]
+    out["ch3_net_steps"] = rn["step"][-1]
+    for tag, h in (("true", tr), ("rand", rn)):
+        out |= {f"ch3_net_{tag}_train": h["train_acc"][-1], f"ch3_net_{tag}_test": h["test_acc"][-1],
+                f"ch3_net_{tag}_sup": h["sup_gap"][-1]}
+    out["ch3_net_ratio"] = rn["sup_gap"][-1] / tr["sup_gap"][-1]
+    return out
+
+
 def run(cfg: dict, *, seed: int, progress: bool | None, out) -> dict:
     for key in ("n", "runs", "epochs", "records_per_epoch", "net_epochs"):
         if not (isinstance(cfg[key], int) and cfg[key] >= 1):

@@ -215,7 +215,11 @@ def prose_numbers(res: dict) -> dict:
             "dr_low": res["reported"]["bound_true_labels_range"][0], "dr_high": res["reported"]["bound_true_labels_range"][1],
             "spectral_ratio": res["summary"]["random_labels"]["spectral_margin_complexity"]
             / res["summary"]["true_labels"]["spectral_margin_complexity"]}
+    return out
+
+
+def best_measure_text(res: dict) -> str:
+    """Which measure ranks the runs most like their generalization gap (the wording depends on the result)."""
     taus = res["summary"]["kendall_tau"]
     best = max(taus, key=taus.get)
-    out |= {"best_measure": LABELS[best], "best_tau": taus[best]}
-    return out
+    return f"Over these runs the measure with the highest $\\tau$ is *{LABELS[best]}* ($\\tau=$ {taus[best]:.2f})."

@@ -72,3 +72,11 @@ def corruption_widget(images, clean, labels_by_p: dict, selected: int = 0):
 
     return figure_slider((grid(p, labels) for p, labels in labels_by_p.items()), [f"{p:.1f}" for p in labels_by_p],
                          selected=selected)
+
+
+def example_grids(ex: dict) -> list:
+    """One image grid per randomization condition of ``randomization.examples``: the images the network sees, each
+    titled with its (possibly corrupted) label."""
+    return [image_grid(images, titles=ex["labels"][cond], ncols=8, scale=0.9,
+                       suptitle=label(cond) + (" (p = 0.5)" if cond == "partial_labels" else ""))
+            for cond, images in ex["images"].items()]

@@ -95,6 +95,19 @@ def theorem1_conditioning(rows, profile: str | None = None):
     return finish(fig, profile)
 
 
+def theorem1_sgd(sgd: dict, profile: str | None = None):
+    """The same architecture trained by Adam: random labels recovered (%) against the step, beside the
+    constructed network's exact 100% and chance (10%)."""
+    fig, ax = figure(width=6.4, height=3.4)
+    ax.plot(sgd["history"]["step"], [100 * v for v in sgd["history"]["recovered"]], "-o", color=color("random_labels"),
+            label=f"Adam, same {sgd['params']:,}-weight architecture")
+    ax.axhline(100, color="#333333", ls=":", label="the constructed network (exact)")
+    ax.axhline(10, color="#999999", ls="--", label="chance")
+    ax.set(xlabel="step", ylabel="random labels recovered (%)", title=f"n = {sgd['n']} digits, random labels")
+    ax.legend()
+    return finish(fig, profile)
+
+
 def _groupby(rows, keys):
     out: dict = {}
     for r in rows:

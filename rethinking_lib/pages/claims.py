@@ -240,3 +240,10 @@ def table(profile: str = "auto", *, seed: int = 0, out=None) -> list[dict]:
         rows.append({"claim": claim, "section": section, "chapter": chapter, "paper": reported, "ours": ours,
                      "agrees": agrees})
     return rows
+
+
+def prose_numbers(rows: list[dict]) -> dict:
+    """The numbers the conclusion's prose quotes (glued into the text): claims, and how many agree, disagree, or
+    were not measured by this build."""
+    return {"cc_claims": len(rows), "cc_agree": sum(r["agrees"] is True for r in rows),
+            "cc_disagree": sum(r["agrees"] is False for r in rows), "cc_missing": sum(r["agrees"] is None for r in rows)}

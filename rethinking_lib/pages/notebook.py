@@ -5,8 +5,17 @@ Chapter template (see book/ for the real thing)::
     # cell 1: Colab install (keeps Colab's torch)
     # cell 2, tagged "parameters": PROFILE = "auto", DRIVE = False and the chapter's knobs
     # cell 3:
-    from rethinking_lib import notebook
+    from rethinking_lib.pages import notebook
     PROFILE = notebook.setup(PROFILE, drive=DRIVE)  # resolves auto, warns on Colab without a GPU, shows the profile
+    knobs = notebook.knobs(n=N, draws=DRAWS)        # the knobs the reader set (None: the profile's)
+    # then each cell is a call and a display:
+    rec = experiments.run("rademacher", PROFILE, seed=SEED, **knobs)
+    notebook.table(rademacher.complexity_table(rec["result"]))
+    notebook.glue_all(rademacher.prose_numbers(...))  # the numbers the prose quotes, from one function
+
+Measured numbers reach the prose one way: the chapter module's ``prose_numbers`` returns them by name, and
+``glue_all`` glues them for the {glue:text} roles of the markdown. A sentence whose wording depends on the result
+is written by the chapter module and shown with ``markdown``.
 
 ``drive=True`` (on Colab) mounts Google Drive and points the results store (``$RETHINKING_RESULTS``, which also
 holds the checkpoints of interrupted runs) at a folder there, so a chapter run again after a disconnect loads
@@ -90,6 +99,30 @@ def glue(name: str, value) -> None:
         return
     if get_ipython() is not None:
         _glue(name, float(value) if isinstance(value, float) else int(value), display=False)
+
+
+def glue_all(numbers: dict) -> None:
+    """``glue`` every named number of a chapter's ``prose_numbers`` (the one way measured numbers reach the prose)."""
+    for name, value in numbers.items():
+        glue(name, value)
+
+
+def knobs(**settings) -> dict:
+    """The chapter's knobs the reader set: the keyword arguments that are not None (None: the profile's value)."""
+    return {k: v for k, v in settings.items() if v is not None}
+
+
+def show(figures) -> None:
+    """Display each figure in turn, then close it: a cell that draws several shows each once, in order."""
+    import matplotlib.pyplot as plt
+
+    try:
+        from IPython.display import display
+    except ImportError:  # pragma: no cover
+        display = print
+    for fig in figures:
+        display(fig)
+        plt.close(fig)
 
 
 class Shown(str):
