@@ -41,3 +41,9 @@ def test_agreement_follows_the_measurement(monkeypatch, fit_random, agrees):
 def test_prose_numbers_count_claims_by_agreement():
     rows = [{"agrees": True}, {"agrees": True}, {"agrees": False}, {"agrees": None}]
     assert claims.prose_numbers(rows) == {"cc_claims": 4, "cc_agree": 2, "cc_disagree": 1, "cc_missing": 1}
+
+
+def test_page_table_links_each_chapter_and_says_agreement_in_words():
+    rows = [{"claim": "c", "section": "2", "chapter": "04_randomization_tests", "paper": "p", "ours": "o", "agrees": None}]
+    assert claims.page_table(rows) == [{"claim": "c", "paper section": "2", "chapter": "[04](04_randomization_tests.ipynb)",
+                                        "paper": "p", "this build": "o", "agrees": "not measured"}]

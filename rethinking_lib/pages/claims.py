@@ -242,6 +242,13 @@ def table(profile: str = "auto", *, seed: int = 0, out=None) -> list[dict]:
     return rows
 
 
+def page_table(rows: list[dict]) -> list[dict]:
+    """``table``'s rows as the conclusion shows them: the chapter as a link to its page, agreement in words."""
+    mark = {True: "yes", False: "no", None: "not measured"}
+    return [{"claim": r["claim"], "paper section": r["section"], "chapter": f"[{r['chapter'][:2]}]({r['chapter']}.ipynb)",
+             "paper": r["paper"], "this build": r["ours"], "agrees": mark[r["agrees"]]} for r in rows]
+
+
 def prose_numbers(rows: list[dict]) -> dict:
     """The numbers the conclusion's prose quotes (glued into the text): claims, and how many agree, disagree, or
     were not measured by this build."""
