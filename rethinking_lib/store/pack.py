@@ -23,7 +23,7 @@ import re
 import zipfile
 from pathlib import Path
 
-from . import results
+from . import provenance, results
 
 MANIFEST = "manifest.json"
 RECORD_NAME = re.compile(r"^[A-Za-z0-9_.-]+-[0-9a-f]{12}\.json$")
@@ -50,7 +50,7 @@ def pack(bundle: str | os.PathLike, out: str | os.PathLike | None = None) -> dic
                          "(give the store with --out DIR or $RETHINKING_RESULTS)")
     blobs = {p.name: p.read_bytes() for p in paths}
     manifest = {"files": {name: hashlib.sha256(b).hexdigest() for name, b in blobs.items()},
-                "packed_by": results.code_version()}
+                "packed_by": provenance.code_version()}
     bundle = Path(bundle)
     bundle.parent.mkdir(parents=True, exist_ok=True)
     tmp = bundle.with_name(f".{bundle.name}.{os.getpid()}.tmp")
