@@ -1,10 +1,12 @@
-"""The shape of the code: no import cycle among the package's modules or the tools, and no module reaching into
-another module's private (underscore) names. Read with ``ast`` from the source, so lazy imports inside
-functions count too."""
+"""The shape of the code: strict layers (a module imports only from its own layer or below), no import cycle among
+the package's modules or the tools, and no module reaching into another module's private (underscore) names. Read
+with ``ast`` from the source, so lazy imports inside functions and ``importlib.import_module("...")`` with a
+constant name count too."""
 
 from __future__ import annotations
 
 import ast
+import textwrap
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -34,6 +36,14 @@ def resolve(name: str, importer: str, mods: dict[str, Path]) -> str | None:
     return None
 
 
+def dynamic_import(call: ast.Call) -> bool:
+    """``importlib.import_module("name")`` or ``import_module("name")`` with a constant string: an import all the
+    same (a registry that loads its modules this way must not hide an edge, or a cycle, from these tests)."""
+    name = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", None)
+    return (name == "import_module" and bool(call.args) and isinstance(call.args[0], ast.Constant)
+            and isinstance(call.args[0].value, str))
+
+
 def imports(module: str, path: Path, mods: dict[str, Path]):
     """Yield (imported module, private name or None, line) for each project import in ``path``."""
     tree = ast.parse(path.read_text(), filename=str(path))
@@ -61,6 +71,10 @@ def imports(module: str, path: Path, mods: dict[str, Path]):
                 if target:
                     private = a.name if a.name.startswith("_") and not a.name.startswith("__") else None
                     yield target, private, node.lineno
+        elif isinstance(node, ast.Call) and dynamic_import(node):  # importlib.import_module("rethinking_lib.x")
+            target = resolve(node.args[0].value, module, mods)
+            if target:
+                yield target, None, node.lineno
     for node in ast.walk(tree):  # module._name
         if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases
                 and node.attr.startswith("_") and not node.attr.startswith("__")):
@@ -132,3 +146,88 @@ def test_no_module_imports_another_modules_private_names():
     _, private = graph()
     offenders = sorted({(m, name, where) for m, name, where in private if (m, name) not in ALLOWED_PRIVATE})
     assert offenders == [], "\n".join(f"{where}: {m} uses {name}" for m, name, where in offenders)
+
+
+# --- layers --------------------------------------------------------------------------------------------------------
+# The package's folders are its layers, bottom up; a module imports only from its own layer or below (inside
+# functions too). The top-level name after ``rethinking_lib.`` decides; the package's own ``__init__`` is at the
+# bottom (every module's import runs it), and the tools sit above the package.
+LAYERS = (
+    ("paper",),
+    ("engine", "store"),
+    ("config", "theory", "figures"),
+    ("chapters",),
+    ("experiments",),
+    ("pages", "planning"),
+    ("__main__",),
+)
+TOOLS_LAYER = len(LAYERS)
+
+# Known upward imports that cannot be removed yet: (importing module, imported module) -> why. Empty it as they go.
+ALLOWED_UPWARD: dict[tuple[str, str], str] = {}
+
+
+def layer(module: str) -> int:
+    """The layer of a package module or tool; a module in no layer is an error (give it one above)."""
+    if module.startswith("tools."):
+        return TOOLS_LAYER
+    parts = module.split(".")
+    if parts == [PACKAGE]:
+        return 0
+    for i, names in enumerate(LAYERS):
+        if parts[1] in names:
+            return i
+    raise AssertionError(f"{module} is in no layer: add its folder (or name) to LAYERS in tests/test_imports.py")
+
+
+def upward(edges: dict[str, set[str]]) -> list[tuple[str, str]]:
+    """Every import of a higher layer, sorted."""
+    return sorted((m, t) for m, targets in edges.items() for t in targets if layer(t) > layer(m))
+
+
+def test_every_module_has_a_layer_and_imports_only_from_its_own_layer_or_below():
+    edges, _ = graph()
+    for m in edges:
+        layer(m)  # raises for a module in no layer
+    offenders = [e for e in upward(edges) if e not in ALLOWED_UPWARD]
+    assert offenders == [], "\n".join(f"{m} (layer {layer(m)}) imports {t} (layer {layer(t)})" for m, t in offenders)
+    assert set(ALLOWED_UPWARD) <= set(upward(edges)), "an allowed upward import is gone: remove it from ALLOWED_UPWARD"
+
+
+def test_the_layer_check_fails_on_an_upward_import():
+    engine, chapter = f"{PACKAGE}.engine.runs", f"{PACKAGE}.chapters.ch01_pac"
+    edges = {engine: {chapter, f"{PACKAGE}.paper", f"{PACKAGE}.store.results"}, chapter: {engine}, PACKAGE: set(),
+             f"{PACKAGE}.figures.style": {f"{PACKAGE}.config.settings", f"{PACKAGE}.engine.models"},
+             "tools.build_book": {f"{PACKAGE}.__main__"}, f"{PACKAGE}.__main__": {"tools.build_book"}}
+    assert upward(edges) == sorted([(engine, chapter), (f"{PACKAGE}.__main__", "tools.build_book")])
+    assert layer(PACKAGE) == layer(f"{PACKAGE}.paper") == 0 and layer(f"{PACKAGE}.experiments") == 4
+    try:
+        layer(f"{PACKAGE}.plots")  # a new top-level module must be given a layer
+    except AssertionError as e:
+        assert "rethinking_lib.plots is in no layer" in str(e)
+    else:
+        raise AssertionError("a module in no layer passed")
+
+
+def test_the_walker_sees_dynamic_imports(tmp_path):
+    mods = modules()
+    path = tmp_path / "registry.py"
+    path.write_text(textwrap.dedent("""
+        import importlib
+        from importlib import import_module
+
+        NAME = "rethinking_lib.paper"
+
+
+        def load():
+            importlib.import_module("rethinking_lib.chapters.ch01_pac")
+            import_module("rethinking_lib.figures")
+            importlib.import_module(NAME)  # not a constant: no edge
+            print("rethinking_lib.theory")  # a string naming a module is not an import
+    """))
+    module = f"{PACKAGE}.config.registry"  # figures/ is on its layer, chapters/ above it
+    found = {target for target, _, _ in imports(module, path, {**mods, module: path})}
+    assert found == {f"{PACKAGE}.chapters.ch01_pac", f"{PACKAGE}.figures"}
+    # so a registry that loads its modules by name cannot hide a loop or an upward import
+    assert upward({module: found}) == [(module, f"{PACKAGE}.chapters.ch01_pac")]
+    assert cycles({module: found, f"{PACKAGE}.chapters.ch01_pac": {module}}) == [sorted([module, f"{PACKAGE}.chapters.ch01_pac"])]
