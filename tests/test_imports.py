@@ -6,8 +6,14 @@ constant name count too."""
 from __future__ import annotations
 
 import ast
+import json
+import os
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
+
+from rethinking_lib import ALIASES
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = "rethinking_lib"
@@ -82,11 +88,16 @@ def imports(module: str, path: Path, mods: dict[str, Path]):
 
 
 def graph():
+    """(module -> the project modules it imports, [(module, "module._name", "file:line")] of private names used).
+
+    An old name the package keeps for users (``rethinking_lib.models``: ``rethinking_lib.ALIASES``) counts as the
+    engine module it is, so an import through it still shows as an edge."""
     mods = modules()
     edges: dict[str, set[str]] = {m: set() for m in mods}
     private = []
     for m, path in mods.items():
-        for target, name, line in imports(m, path, mods):
+        for target, name, line in imports(m, path, {**mods, **dict.fromkeys(ALIASES)}):
+            target = ALIASES.get(target, target)
             if target != m:
                 edges[m].add(target)
             if name and target != m:
@@ -231,3 +242,71 @@ def test_the_walker_sees_dynamic_imports(tmp_path):
     # so a registry that loads its modules by name cannot hide a loop or an upward import
     assert upward({module: found}) == [(module, f"{PACKAGE}.chapters.ch01_pac")]
     assert cycles({module: found, f"{PACKAGE}.chapters.ch01_pac": {module}}) == [sorted([module, f"{PACKAGE}.chapters.ch01_pac"])]
+
+
+# --- the old names ``rethinking_lib.models`` / ``.data`` / ``.corrupt`` ------------------------------------------------
+
+def old_name_imports() -> list[str]:
+    """Every import of an old name in the package or the tools, as "file:line imports name"."""
+    mods = modules()
+    return sorted(f"{path.relative_to(REPO)}:{line} imports {target}" for m, path in mods.items()
+                  for target, _, line in imports(m, path, {**mods, **dict.fromkeys(ALIASES)}) if target in ALIASES)
+
+
+def test_the_project_imports_the_engine_modules_not_their_old_names(tmp_path):
+    # the old names are for users; inside the project they would hide which layer a module reaches into
+    assert old_name_imports() == []
+    path = tmp_path / "x.py"
+    path.write_text("from .. import data\nimport rethinking_lib.models\nfrom rethinking_lib import corrupt, paper\n")
+    found = {t for t, _, _ in imports(f"{PACKAGE}.chapters.x", path, {**modules(), **dict.fromkeys(ALIASES)})}
+    assert found == {f"{PACKAGE}.data", f"{PACKAGE}.models", f"{PACKAGE}.corrupt", f"{PACKAGE}.paper"}
+    assert set(ALIASES) == {f"{PACKAGE}.models", f"{PACKAGE}.data", f"{PACKAGE}.corrupt"}
+    assert all(engine == f"{PACKAGE}.engine.{old.rsplit('.', 1)[1]}" and engine in modules()
+               for old, engine in ALIASES.items())
+
+
+# Run in a fresh interpreter: what ``import rethinking_lib`` loads, and what each import form of an old name gives.
+OLD_NAMES_SCRIPT = textwrap.dedent("""
+    import json, sys
+    import rethinking_lib
+    loaded = sorted(m for m in sys.modules if m == "torch" or m.startswith("rethinking_lib."))
+    import rethinking_lib.models
+    from rethinking_lib import corrupt, data
+    from rethinking_lib.engine import corrupt as engine_corrupt, data as engine_data, models as engine_models
+    m = rethinking_lib.models
+    print(json.dumps({
+        "loaded_by_the_package": loaded,
+        "same": [m is engine_models, data is engine_data, corrupt is engine_corrupt,
+                 sys.modules["rethinking_lib.models"] is engine_models],
+        "spec": engine_models.__spec__.name, "name": m.__name__,
+        "stable": [callable(m.build), m.PAPER_PARAM_COUNTS["mlp_1x512"], callable(data.load), callable(corrupt.apply)],
+    }))
+""")
+
+
+def test_the_old_names_are_the_engine_modules_and_the_package_alone_imports_no_torch():
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    proc = subprocess.run([sys.executable, "-c", OLD_NAMES_SCRIPT], capture_output=True, text=True, env=env,
+                          cwd=REPO, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["loaded_by_the_package"] == []  # no torch, no engine: the old names are found only when imported
+    assert out["same"] == [True, True, True, True]  # the module objects themselves, not copies
+    assert out["spec"] == out["name"] == "rethinking_lib.engine.models"  # the engine module keeps its own identity
+    assert out["stable"] == [True, 1_209_866, True, True]  # the names shared/DESIGN.md promises
+
+
+def test_the_old_names_in_this_process_and_nothing_else_is_aliased():
+    import importlib
+
+    import pytest
+
+    from rethinking_lib.engine import models as engine_models
+
+    assert importlib.import_module(f"{PACKAGE}.models") is engine_models
+    from rethinking_lib import models
+
+    assert models is engine_models and models.build("mlp_1x512", in_channels=1).__class__.__module__ == engine_models.__name__
+    for name in ("train", "runs", "results", "no_such_module"):  # only the three old names are aliased
+        with pytest.raises(ModuleNotFoundError):
+            importlib.import_module(f"{PACKAGE}.{name}")
