@@ -1,19 +1,23 @@
 """rethinking_lib: the code behind the executable book on Zhang et al., "Understanding deep learning
 requires rethinking generalization" (ICLR 2017).
 
-Its folders are its layers, bottom up: a module imports only from its own layer or below (tests/test_imports.py
-holds the line; docs/MAINTAINING.md says where each kind of code goes). Importing the package loads nothing heavy.
+Its folders show its layers. Bottom up: paper | engine, store | config, theory, figures | chapters | experiments |
+pages, planning | __main__; a module imports only from its own layer or below (tests/test_imports.py holds the
+line; docs/MAINTAINING.md says where each kind of code goes). Importing the package loads nothing heavy.
 
     paper.py         the paper's reported numbers, nothing else
     engine/          datasets, corruptions, models, the training loop, devices; runs: the one way anything trains
-    store/           the results store (results), which code produced a run (provenance), pack / unpack
-    config/          the Experiment declaration (paper config + deltas with reasons), settings, profiles, checks
+    store/           the results store (results), a run's final weights, which code produced a run (provenance),
+                     pack / unpack
+    config/          the Experiment declaration (paper config + deltas with reasons), training settings, profiles,
+                     setting checks, the vocabularies of cost models and of the conclusion's claims
     theory/          pure math: PAC-Bayes, complexity measures, the kernel solver and features, Theorem 1
     figures/         every figure, one module per chapter module (chNN_topic), in one style (style)
-    chapters/        one module per chapter topic, each declaring its page (CHAPTER) and EXPERIMENTS
+    chapters/        one module per chapter topic, declaring its page (CHAPTER), EXPERIMENTS and claims; MODULES
+                     lists them in the book's order
     experiments.py   the registry, derived from the chapter modules: names, get, run
     pages/           what the notebooks call, the appendix page, the conclusion's claims table
-    planning/        what each chapter runs and how long it takes, sweeps of runs, the engine benchmark
+    planning/        what each chapter runs and how long it will take (plan), sweeps of runs, the engine benchmark
     __main__.py      the command line (``python -m rethinking_lib``)
 
 ``rethinking_lib.models``, ``rethinking_lib.data`` and ``rethinking_lib.corrupt`` (the names the design promises,
