@@ -33,7 +33,7 @@ import torch  # noqa: E402
 
 from rethinking_lib.engine import data, models, train
 from rethinking_lib.planning import bench
-from rethinking_lib.store import results
+from rethinking_lib.store import provenance, results
 
 T0 = time.perf_counter()
 DEV = "cuda"  # --dry-run: "cpu", to check this script's flow without a GPU (no graphs there)
@@ -117,7 +117,7 @@ def main() -> int:
     elif not torch.cuda.is_available():
         print("no CUDA GPU: this check needs one")
         return 1
-    prov = results.provenance()
+    prov = provenance.provenance()
     REPORT["provenance"] = prov
     print(f"device {prov['device']}, torch {prov['torch']}, CUDA {prov['cuda']}, bf16 {torch.cuda.is_bf16_supported()}")
     failed = False

@@ -1,57 +1,60 @@
 """rethinking_lib: the code behind the executable book on Zhang et al., "Understanding deep learning
 requires rethinking generalization" (ICLR 2017).
 
-Modules, one concept each (import them directly; importing the package itself loads nothing heavy):
+Its folders show its layers. Bottom up: paper | engine, store | config, theory, figures | chapters | experiments |
+pages, planning | __main__; a module imports only from its own layer or below (tests/test_imports.py holds the
+line; docs/MAINTAINING.md says where each kind of code goes). Importing the package loads nothing heavy.
 
-Data, models, training
-    data                 datasets as device tensors, the paper's crop + per-image whitening
-    corrupt              the six randomization conditions of Section 2
-    models               the paper's architectures with Table 1's exact parameter counts; their display names
-    train                the SGD training loop of Appendix A, fast on GPUs, resumable
-    runs                 one training run as data: a spec in, a stored record out
-    sweep                grids of runs (models x corruption levels, Table 1's rows), run one at a time or all
-    devices              device choice, its name, GPU timing and peak memory
-    bench                how fast the training engine is, against a standard PyTorch input pipeline
+    paper.py         the paper's reported numbers, nothing else
+    engine/          datasets, corruptions, models, the training loop, devices; runs: the one way anything trains
+    store/           the results store (results), a run's final weights, which code produced a run (provenance),
+                     pack / unpack
+    config/          the Experiment declaration (paper config + deltas with reasons), training settings, profiles,
+                     setting checks, the vocabularies of cost models and of the conclusion's claims
+    theory/          pure math: PAC-Bayes, complexity measures, the kernel solver and features, Theorem 1
+    figures/         every figure, one module per chapter module (chNN_topic), in one style (style)
+    chapters/        one module per chapter topic, declaring its page (CHAPTER), EXPERIMENTS and claims; MODULES
+                     lists them in the book's order
+    experiments.py   the registry, derived from the chapter modules: names, get, run
+    pages/           what the notebooks call, the appendix page, the conclusion's claims table
+    planning/        what each chapter runs and how long it will take (plan), sweeps of runs, the engine benchmark
+    __main__.py      the command line (``python -m rethinking_lib``)
 
-Experiments and results
-    experiments          the registry behind ``python -m rethinking_lib run EXPERIMENT``
-    profiles             the ``quick`` (CPU, offline), ``gpu`` (one small GPU) and ``paper`` profiles
-    settings             every training setting written once for the paper, the gpu / quick deltas, the appendix page
-    plan                 per chapter: its runs, which are stored, the estimated time on this device
-    costs                cost models of the experiments that do their own computation (for ``plan``)
-    checks               one-line checks of an experiment's settings
-    results              the JSON results store with provenance (incl. the code version), ``load_or_run``
-    store_cli            ``results pack`` / ``results unpack``: move a results store between machines
-    paper                every number the paper reports, in one place
-    __main__             the command line
-
-One module per topic of the book
-    pac                  chapter 1: empirical vs held-out error, finite-class and VC bounds
-    rademacher           chapter 2: Monte Carlo estimates of the empirical Rademacher complexity
-    stability            chapter 3: uniform stability of SGD, measured
-    randomization        chapter 4: the randomization tests (Figures 1a, 1b, 1c)
-    regularization       chapter 5: explicit regularization (Tables 1 and 2, Figure 2b)
-    theorem1             chapter 6: Theorem 1's two-layer network built from data, checked, and its numerics
-    implicit             chapter 7: SGD on a linear model converges to the minimum-norm solution
-    kernels              chapter 7: the exact kernel-interpolation experiment and its tables / sentences
-    kernel_solver        the memory-bounded exact kernel solver (chunked K, Cholesky, refinement), norms
-    kernel_features      Gabor filter bank and random convolutional features (as Gram matrices)
-    double_descent       chapter 7: test error of min-norm random-features regression through the threshold
-    memorization         chapter 4: clean examples are fitted before the corrupted ones (Arpit et al.)
-    pac_bayes            chapter 8: kl inverse, PAC-Bayes bounds, the Dziugaite-Roy posterior optimization
-    measures             chapter 8: spectral margin, Frobenius and path norms, sharpness, rank correlation
-    bounds               chapter 8: the ``bounds`` experiment (true, partial and random labels)
-    claims               the conclusion: every claim of the paper beside this build's measurement
-
-Display
-    notebook             what every chapter notebook calls: set up, tables, markdown
-    plots                every figure as ``plots.<name>`` (re-exported from the modules below)
-    plots_style          the one style: colours, display names, figure / finish / caption, image grids
-    plots_bounds         chapters 1-3's figures
-    plots_randomization  chapters 4-5's figures and the corruption widget
-    plots_expressivity   chapter 6's figures
-    plots_implicit       chapter 7's figures
-    plots_beyond         chapter 8's figures
+``rethinking_lib.models``, ``rethinking_lib.data`` and ``rethinking_lib.corrupt`` (the names the design promises,
+e.g. ``rethinking_lib.models.build``) are the engine's modules under their old names: either import form works
+(``import rethinking_lib.models``, ``from rethinking_lib import models``) and gives the module object of
+``rethinking_lib.engine.models``. Code inside the project imports the engine's names (a test checks).
 """
 
+import importlib
+import importlib.util
+import sys
+
 __version__ = "0.1.0"
+
+# old name -> the engine module it is; nothing is imported until the old name is
+ALIASES = {f"{__name__}.{name}": f"{__name__}.engine.{name}" for name in ("models", "data", "corrupt")}
+
+
+class AliasFinder:
+    """Finds ``rethinking_lib.models`` (etc.) by importing the engine module and handing back that same object.
+
+    A finder on ``sys.meta_path`` (not a module-level ``__getattr__``), because ``import rethinking_lib.models``
+    looks for a submodule and never asks the package for an attribute. It loads by name from ``ALIASES``, so the
+    engine (and torch) is imported only when an old name is.
+    """
+
+    def find_spec(self, fullname, path=None, target=None):
+        return importlib.util.spec_from_loader(fullname, self) if fullname in ALIASES else None
+
+    def create_module(self, spec):
+        module = importlib.import_module(ALIASES[spec.name])  # the engine module itself, already executed
+        spec.loader_state = module.__spec__  # the import system sets ``__spec__`` to the alias's spec next ...
+        return module
+
+    def exec_module(self, module):
+        module.__spec__ = module.__spec__.loader_state  # ... so give the engine module its own back
+
+
+if not any(type(f).__name__ == AliasFinder.__name__ and type(f).__module__ == __name__ for f in sys.meta_path):
+    sys.meta_path.append(AliasFinder())  # once, even if the package is reloaded

@@ -315,7 +315,7 @@ def test_no_train_stops_at_the_first_chapter_with_missing_runs(tmp_path, monkeyp
 @pytest.mark.book
 def test_no_train_safety_net_stops_a_chapter_that_would_train(tmp_path, monkeypatch, capsys, build_env):
     """The plan says all is stored, but a cell asks the store for a run it lacks: the chapter fails, naming it."""
-    root = mini_book(tmp_path / "book", {"ch": ['from rethinking_lib import results\n'
+    root = mini_book(tmp_path / "book", {"ch": ['from rethinking_lib.store import results\n'
                                                'results.load_or_run("demo", {"k": 1}, lambda: 1)']})
     monkeypatch.setattr(build_book, "chapter_plan", fake_plan({"ch": []}))
     code = build_book.main(["--root", str(root), "--results", str(tmp_path / "empty"), "--no-train", "--no-check"])

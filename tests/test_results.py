@@ -1,4 +1,5 @@
-"""The results store: atomic JSON with provenance, load_or_run, stale runs, no-train mode, the registry."""
+"""The results store: atomic JSON with provenance, load_or_run, stale runs, no-train mode, the registry.
+(What the provenance says about the code, and how its source hash is read: test_provenance.py.)"""
 
 import json
 import os
@@ -13,7 +14,7 @@ import pytest
 from rethinking_lib import experiments
 from rethinking_lib.engine import runs
 from rethinking_lib.pages import notebook
-from rethinking_lib.store import results
+from rethinking_lib.store import provenance, results
 
 
 def test_load_or_run_runs_once_and_records_provenance(tmp_path):
@@ -30,7 +31,7 @@ def test_load_or_run_runs_once_and_records_provenance(tmp_path):
     assert b["result"] == {"value": 3.0}
     for key in ("torch", "device", "wall_time", "date", "rethinking_lib", "code"):
         assert key in a["provenance"]
-    assert a["provenance"]["code"]["source_hash"] == results.source_hash(())
+    assert a["provenance"]["code"]["source_hash"] == provenance.source_hash(())
     stored = json.loads(results.run_path("demo", {"k": 1}, tmp_path).read_text())
     assert stored["config"] == {"k": 1} and "cached" not in stored
 
@@ -66,23 +67,12 @@ def test_paper_lr_decay_matches_per_step():
 
 # --- the code that produced a run -----------------------------------------------------------------------------
 
-def test_code_roots_follow_the_experiment_a_lambda_closes_over():
-    exp = experiments.get("fig1bc")
-    fn = (lambda e: lambda: e.fn)(exp)  # like experiments.run: a lambda closing over the Experiment
-    roots = results.code_roots(fn)
-    assert roots == ("rethinking_lib.chapters.ch04_randomization",)
-    closure = results.source_closure(roots)
-    # randomization imports runs, which imports train: the hash covers the trainer, not only the topic module
-    assert {"rethinking_lib.engine.runs", "rethinking_lib.engine.train", "rethinking_lib.engine.models"} <= set(closure)
-    assert "rethinking_lib.figures" not in closure and "rethinking_lib.chapters.ch07_kernel" not in closure
-
-
 def test_provenance_names_the_code_version(tmp_path):
     rec = results.load_or_run("demo", {"k": 1}, lambda: 1, code=["rethinking_lib.engine.corrupt"], out=tmp_path)
     code = rec["provenance"]["code"]
     assert code["roots"] == ["rethinking_lib.engine.corrupt"] and len(code["source_hash"]) == 16
     assert code["rethinking_lib"] == rethinking_version()
-    git = results.git_state()
+    git = provenance.git_state()
     assert code["commit"] == git["commit"] and code["dirty"] == git["dirty"]
     line = notebook.provenance_note(rec)
     assert line.startswith(f"produced by rethinking_lib {rethinking_version()}") and code["source_hash"] in line
@@ -121,7 +111,7 @@ def test_no_train_mode_raises_naming_the_run(tmp_path, monkeypatch):
 # One process of the stale-run test: runs in a copy of the package, prints what load_or_run did.
 STALE_SCRIPT = textwrap.dedent("""
     import json, sys, warnings
-    from rethinking_lib import results
+    from rethinking_lib.store import results
     calls = []
     def fn():
         calls.append(1)
@@ -140,7 +130,7 @@ STALE_SCRIPT = textwrap.dedent("""
 def test_a_run_from_changed_code_is_not_served_silently(tmp_path):
     """Store a run, change a package source file the run imports (in a copy of the package), load again."""
     pkg = tmp_path / "copy"
-    shutil.copytree(Path(results.__file__).parent, pkg / "rethinking_lib", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(Path(results.__file__).parents[1], pkg / "rethinking_lib", ignore=shutil.ignore_patterns("__pycache__"))
     store = tmp_path / "store"
 
     def load(**env):
@@ -157,10 +147,11 @@ def test_a_run_from_changed_code_is_not_served_silently(tmp_path):
     assert not again["trained"] and again["cached"] and again["hash"] == first["hash"]
 
     # A module outside the run's import closure changes: the run stays current.
-    (pkg / "rethinking_lib" / "plots.py").write_text((pkg / "rethinking_lib" / "plots.py").read_text() + "\n# edit\n")
+    style = pkg / "rethinking_lib" / "figures" / "style.py"
+    style.write_text(style.read_text() + "\n# edit\n")
     assert load()[0]["trained"] is False
-    # data.py is imported by corrupt.py (the run's code): the stored run is now from other code.
-    data = pkg / "rethinking_lib" / "data.py"
+    # engine/data.py is imported by engine/corrupt.py (the run's code): the stored run is now from other code.
+    data = pkg / "rethinking_lib" / "engine" / "data.py"
     data.write_text(data.read_text() + "\nCHANGED = True\n")
     stale_hash = first["hash"]
 
@@ -174,62 +165,13 @@ def test_a_run_from_changed_code_is_not_served_silently(tmp_path):
     assert rerun["status_after"] == "current"
 
 
-def test_imported_modules_reads_every_import_form_of_a_module():
-    # bounds.py: `from . import paper, results` and `from .experiments import Experiment` at the top, and
-    # `from . import train` / `from . import corrupt, data, ...` inside functions: all of them, and nothing else
-    # (numpy, copy, dataclasses are not package modules; a module never lists itself)
-    pkg = "rethinking_lib"
-    assert results.imported_modules(f"{pkg}.bounds") == {pkg} | {f"{pkg}.{m}" for m in (
-        "corrupt", "data", "devices", "experiments", "measures", "models", "pac_bayes", "paper", "results", "train")}
-    assert results.imported_modules("numpy") == set() and results.imported_modules(f"{pkg}.no_such_module") == set()
-    # the closure from a module without package imports is that module and the package's __init__
-    assert results.source_closure((f"{pkg}.paper",)) == (pkg, f"{pkg}.paper")
-    assert f"{pkg}.pac_bayes" in results.source_closure((f"{pkg}.bounds",))
-
-
-def test_imported_modules_resolves_relative_imports_in_packages_and_subpackages(tmp_path, monkeypatch):
-    # a made-up package tree (the real one has no subpackage), read with the real resolver: which files a run's
-    # source hash covers depends on this, so a relative import resolved one level off would let stale runs through
-    files = {
-        "__init__.py": "from . import a\n",
-        "a.py": "", "b.py": "", "c.py": "", "d.py": "", "e.py": "", "f.py": "", "g.py": "",
-        "sub/__init__.py": "from .inner import thing\n",
-        "sub/inner.py": "",
-        "sub/leaf.py": textwrap.dedent("""
-            import importlib
-            from importlib import import_module
-
-            import rethinking_lib.c
-            from rethinking_lib import d
-            from .. import a
-            from ..b import something
-            from . import inner
-
-
-            def later():
-                importlib.import_module("rethinking_lib.e")
-                import_module("rethinking_lib.f")
-                print("rethinking_lib.g")  # a string naming a module is not an import
-        """),
-    }
-    for name, text in files.items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(text)
-    monkeypatch.setattr(results, "PACKAGE_DIR", tmp_path)
-    pkg = "rethinking_lib"
-    assert results.imported_modules(pkg) == {f"{pkg}.a"}  # the package's own __init__: "." is the package
-    assert results.imported_modules(f"{pkg}.sub") == {f"{pkg}.sub.inner"}  # a subpackage's "." is itself
-    assert results.imported_modules(f"{pkg}.sub.leaf") == {pkg} | {f"{pkg}.{m}" for m in (
-        "a", "b", "c", "d", "e", "f", "sub", "sub.inner")}
-
-
 def test_load_or_run_without_code_takes_the_roots_from_the_function(tmp_path):
     import functools
 
-    rec = results.load_or_run("demo", {"k": 8}, functools.partial(results.describe_code, {}), out=tmp_path)
+    rec = results.load_or_run("demo", {"k": 8}, functools.partial(provenance.describe_code, {}), out=tmp_path)
     assert rec["result"] == "rethinking_lib (unknown version), code not recorded"
     assert rec["experiment"] == "demo" and rec["config"] == {"k": 8}
-    assert rec["provenance"]["code"]["roots"] == ["rethinking_lib.store.results"]
+    assert rec["provenance"]["code"]["roots"] == ["rethinking_lib.store.provenance"]
     assert rec["cached"] is False and results.load("demo", {"k": 8}, out=tmp_path).items() <= rec.items()
 
 
@@ -248,17 +190,6 @@ def test_checkpoint_path_sits_in_the_store_beside_the_run(tmp_path):
     path = results.checkpoint_path("train", {"a": 1}, tmp_path)
     assert path == tmp_path / "checkpoints" / f"train-{results.config_key('train', {'a': 1})}.pt"
     assert results.checkpoint_path("train", {"a": 2}, tmp_path) != path
-
-
-def test_describe_code_names_version_commit_and_source():
-    code = {"rethinking_lib": "0.3.0", "commit": "0123456789abcdef0123", "dirty": True, "source_hash": "feedbeef"}
-    assert results.describe_code({"provenance": {"code": code}}) == \
-        "rethinking_lib 0.3.0, commit 0123456789ab, dirty, source feedbeef"
-    clean = dict(code, dirty=False)
-    del clean["source_hash"]
-    assert results.describe_code({"provenance": {"code": clean}}) == "rethinking_lib 0.3.0, commit 0123456789ab"
-    assert results.describe_code({"provenance": {"rethinking_lib": "0.1.0"}}) == "rethinking_lib 0.1.0, code not recorded"
-    assert results.describe_code({}) == "rethinking_lib (unknown version), code not recorded"
 
 
 def test_to_jsonable_turns_every_value_kind_into_plain_json():
@@ -300,7 +231,7 @@ def test_stale_run_in_process_rerun_accepted_or_refused(tmp_path, monkeypatch):
     monkeypatch.delenv("RETHINKING_NO_TRAIN", raising=False)
     first = results.load_or_run("demo", {"k": 2}, lambda: {"value": "new"}, seed=5, out=tmp_path, code=["results"])
     assert (first["cached"], first["other_code"], first["seed"]) == (False, False, 5)
-    assert first["provenance"]["wall_time"] >= 0 and results.is_current(first)
+    assert first["provenance"]["wall_time"] >= 0 and provenance.is_current(first)
     _make_stale(tmp_path, "demo", {"k": 2})
     # accepted explicitly: the stored run, marked as other code, nothing trained
     with pytest.warns(UserWarning, match=r"demo: stored run produced by other code \(rethinking_lib .*source 0{16}\); "
@@ -319,7 +250,7 @@ def test_stale_run_in_process_rerun_accepted_or_refused(tmp_path, monkeypatch):
     # by default: trained again, and the new record is current
     again = results.load_or_run("demo", {"k": 2}, lambda: {"value": "new"}, out=tmp_path, code=["results"])
     assert (again["cached"], again["other_code"], again["result"]) == (False, False, {"value": "new"})
-    assert results.is_current(results.load("demo", {"k": 2}, tmp_path))
+    assert provenance.is_current(results.load("demo", {"k": 2}, tmp_path))
     cached = results.load_or_run("demo", {"k": 2}, lambda: pytest.fail("trained"), out=tmp_path, code=["results"])
     assert (cached["cached"], cached["other_code"]) == (True, False)
 
@@ -357,28 +288,13 @@ def test_atomic_write_creates_folders_and_writes_readable_json(tmp_path):
     assert not list(path.parent.glob(".*.tmp"))  # the temporary file was renamed, not left behind
 
 
-def test_provenance_lists_the_environment(tmp_path):
-    import platform
-
-    import torch
-
-    prov = results.provenance(1.5, roots=["rethinking_lib.engine.corrupt"])
-    assert set(prov) == {"rethinking_lib", "torch", "numpy", "python", "platform", "device", "cuda", "date",
-                         "wall_time", "code"}
-    assert prov["python"] == platform.python_version() and prov["platform"] == platform.platform()
-    assert prov["torch"] == torch.__version__ and prov["wall_time"] == 1.5
-    assert prov["cuda"] == (torch.version.cuda if torch.cuda.is_available() else None)
-    assert prov["date"].endswith("+00:00")  # UTC, so dates from Colab and from CI compare
-    assert prov["code"]["roots"] == ["rethinking_lib.engine.corrupt"]
-
-
 def test_a_record_with_roots_is_current_and_served(tmp_path):
     calls = []
     first = results.load_or_run("demo", {"k": 3}, lambda: calls.append(1) or 1, out=tmp_path,
                                 code=["rethinking_lib.engine.corrupt", "rethinking_lib.engine.corrupt"])
     assert first["provenance"]["code"]["roots"] == ["rethinking_lib.engine.corrupt"]
     assert 0 <= first["provenance"]["wall_time"] < 60
-    assert results.is_current(first)
+    assert provenance.is_current(first)
     again = results.load_or_run("demo", {"k": 3}, lambda: calls.append(1) or 1, out=tmp_path,
                                 code=["rethinking_lib.engine.corrupt"])
     assert calls == [1] and again["cached"]
@@ -450,28 +366,3 @@ def test_other_code_note_outside_a_kernel_is_a_warning_at_the_callers_line(tmp_p
     wrapper = results.load_or_run.__code__.co_filename
     caller = __file__ if Path(wrapper) == Path(results.__file__) else wrapper
     assert shown == [] and caught[0].filename == caller
-
-
-def test_code_roots_follow_partials_and_closures_and_stop_on_cycles():
-    import functools
-
-    from rethinking_lib.chapters import ch01_pac as pac
-    from rethinking_lib.engine import corrupt
-
-    def recursive():  # a closure that holds itself: the walk must end
-        return recursive
-
-    assert results.code_roots(recursive) == ()
-    assert results.code_roots(functools.partial(corrupt.apply)) == ("rethinking_lib.engine.corrupt",)
-    a_fn, b_none, c_partial = pac.run, None, functools.partial(corrupt.apply)
-    both = lambda: (a_fn, b_none, c_partial)  # noqa: E731
-    assert results.code_roots(both) == ("rethinking_lib.engine.corrupt", "rethinking_lib.chapters.ch01_pac")
-    z_fn, y_none, x_partial = pac.run, None, functools.partial(corrupt.apply)
-    reverse = lambda: (z_fn, y_none, x_partial)  # noqa: E731
-    assert results.code_roots(reverse) == ("rethinking_lib.engine.corrupt", "rethinking_lib.chapters.ch01_pac")
-
-    class Holder:  # a class's ``fn`` attribute is not the code of a run (an instance's is: Experiment.fn)
-        fn = pac.run
-
-    assert results.code_roots(Holder) == ()
-    assert results.code_roots(Holder()) == ("rethinking_lib.chapters.ch01_pac",)

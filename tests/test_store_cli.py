@@ -1,7 +1,9 @@
 """Moving a results store between machines: ``results pack`` / ``results unpack`` keep every record byte for byte."""
 
+import hashlib
 import json
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -66,3 +68,38 @@ def test_unpack_rejects_a_corrupt_bundle_and_pack_an_empty_store(tmp_path):
     with pytest.raises(ValueError, match="no run records"):
         store_cli.pack(tmp_path / "empty.zip", tmp_path / "nothing")
     assert not (tmp_path / "empty.zip").exists()
+
+
+def test_a_runs_kept_weights_travel_with_its_record_and_are_written_first(tmp_path, capsys, monkeypatch):
+    src = store_with_runs(tmp_path / "gpu", n=2)
+    weights = results.run_path("demo", {"k": 1}, src).with_suffix(".pt")  # store/weights.py's file beside the record
+    weights.write_bytes(b"\x80state dict")
+    assert main(["results", "pack", str(tmp_path / "runs.zip"), "--out", str(src)]) == 0
+    assert "2 run record(s) and 1 weights file(s)" in capsys.readouterr().out
+    assert weights.name in zipfile.ZipFile(tmp_path / "runs.zip").namelist()  # the checkpoint stays behind
+    written = []
+    real_replace = store_cli.os.replace
+    monkeypatch.setattr(store_cli.os, "replace", lambda a, b: written.append(Path(b).name) or real_replace(a, b))
+    dst = tmp_path / "cpu"
+    assert sorted(store_cli.unpack(tmp_path / "runs.zip", dst)["added"]) == sorted(written)
+    assert (dst / weights.name).read_bytes() == weights.read_bytes()
+    assert written.index(weights.name) < written.index(weights.with_suffix(".json").name)  # weights before the record
+    assert not (dst / "checkpoints").exists()
+
+
+def test_unpack_rejects_weights_without_their_record(tmp_path):
+    src = store_with_runs(tmp_path / "a", n=1)
+    store_cli.pack(tmp_path / "runs.zip", src)
+    with zipfile.ZipFile(tmp_path / "runs.zip") as z:
+        files = {n: z.read(n) for n in z.namelist()}
+    manifest = json.loads(files.pop("manifest.json"))
+    orphan = "demo-0123456789ab.pt"
+    files[orphan] = b"weights"
+    manifest["files"][orphan] = hashlib.sha256(b"weights").hexdigest()
+    with zipfile.ZipFile(tmp_path / "bad.zip", "w") as z:
+        z.writestr("manifest.json", json.dumps(manifest))
+        for n, b in files.items():
+            z.writestr(n, b)
+    with pytest.raises(ValueError, match="weights demo-0123456789ab.pt without their run record"):
+        store_cli.unpack(tmp_path / "bad.zip", tmp_path / "b")
+    assert not (tmp_path / "b").exists()

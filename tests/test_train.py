@@ -180,7 +180,7 @@ def test_run_one_checkpoint_is_removed_once_stored(tmp_path):
 def test_run_killed_with_sigkill_resumes_with_the_same_metrics(tmp_path):
     """A real process killed after its first checkpoint, restarted, ends the same."""
     killed, clean = tmp_path / "killed", tmp_path / "clean"
-    code = ("import json, sys; from rethinking_lib import runs; "
+    code = ("import json, sys; from rethinking_lib.engine import runs; "
             "runs.run_one(json.loads(sys.argv[1]), out=sys.argv[2], checkpoint=True, progress=False)")
     env = dict(os.environ, RETHINKING_PROGRESS="0")
     proc = subprocess.Popen([sys.executable, "-c", code, json.dumps(SPEC), str(killed)], env=env)

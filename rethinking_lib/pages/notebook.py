@@ -159,6 +159,6 @@ def table(rows: list[dict], columns: list[str] | None = None, *, floatfmt: str =
 
 def provenance_note(record: dict) -> str:
     """One line naming the code that produced a stored run: "produced by rethinking_lib 0.1.0, commit <sha>[, dirty]"."""
-    from ..store import results
+    from ..store import provenance
 
-    return f"produced by {results.describe_code(record)}"
+    return f"produced by {provenance.describe_code(record)}"

@@ -28,7 +28,7 @@ import torch
 
 from .. import paper
 from ..engine import data, devices, models, train
-from ..store import results
+from ..store import provenance, results
 
 TARGETS = {"ratio": 3.0, "inception_small_images_per_s": 30_000, "memorize_s": 60.0}  # on an H100
 QUICK = {"steps": 6, "width": 0.5, "memorize_n": 128, "memorize_width": 0.25}
@@ -203,7 +203,7 @@ def run(*, quick: bool = False, model_names=None, steps: int | None = None, devi
         rows.append({"model": m, "engine": eng, "standard": std, "ratio": eng["images_per_s"] / std["images_per_s"]})
         log(f"  {m}: engine {eng['images_per_s']:,.0f} img/s, standard {std['images_per_s']:,.0f} img/s")
     out = {"device": devices.name(device), "batch_size": 128, "steps": steps, "width": width, "quick": quick,
-           "precision": precision, "workers": workers, "rows": rows, "provenance": results.provenance()}
+           "precision": precision, "workers": workers, "rows": rows, "provenance": provenance.provenance()}
     if memorize:
         n, w = (QUICK["memorize_n"], QUICK["memorize_width"]) if quick else (50_000, 1.0)
         # a run of a few hundred steps needs a faster batch-norm average than TensorFlow's 0.999 (as the quick profile)

@@ -4,14 +4,17 @@
     python -m rethinking_lib results unpack runs.zip [--out DIR] [--overwrite]
 
 ``pack`` zips every run record of the store (``<experiment>-<key>.json``, byte for byte, so the provenance
-travels with each run) plus ``manifest.json`` (file -> sha256, the packing machine's code version). Checkpoints
-stay behind: a record is only written once its run finished. The zip is written atomically.
+travels with each run), the final weights a run kept beside its record (``<experiment>-<key>.pt``, see
+``store/weights.py``: a later experiment measures that network instead of training it again, so an edition built
+from the bundle without training needs them), plus ``manifest.json`` (file -> sha256, the packing machine's code
+version). Checkpoints stay behind: a record is only written once its run finished. The zip is written atomically.
 
-``unpack`` checks the whole bundle first (manifest hashes, plain file names, each file a run record filed under
-its own key) and writes nothing if any check fails. A record already in the store with the same bytes is kept;
-a *different* record under the same name is refused unless ``--overwrite`` (each such record is listed). Each
-record is written atomically (temp file + rename). The store is ``--out`` or ``$RETHINKING_RESULTS`` (default
-``./results``), as for ``run``.
+``unpack`` checks the whole bundle first (manifest hashes, plain file names, each record filed under its own key,
+each weights file beside a record of the bundle) and writes nothing if any check fails. A file already in the
+store with the same bytes is kept; a *different* file under the same name is refused unless ``--overwrite`` (each
+such file is listed). Each file is written atomically (temp file + rename), weights before their record, as the
+store writes them: a record in the store means its weights are there. The store is ``--out`` or
+``$RETHINKING_RESULTS`` (default ``./results``), as for ``run``.
 """
 
 from __future__ import annotations
@@ -23,10 +26,17 @@ import re
 import zipfile
 from pathlib import Path
 
-from . import results
+from . import provenance, results
 
 MANIFEST = "manifest.json"
 RECORD_NAME = re.compile(r"^[A-Za-z0-9_.-]+-[0-9a-f]{12}\.json$")
+WEIGHTS_SUFFIX = ".pt"  # a run's kept weights: its record's file name with this suffix (store/weights.py)
+
+
+def kept_weights(record: Path) -> Path | None:
+    """The weights file a run kept beside its record, or None."""
+    path = record.with_suffix(WEIGHTS_SUFFIX)
+    return path if path.is_file() else None
 
 
 def records(out: str | os.PathLike | None = None) -> list[Path]:
@@ -49,8 +59,9 @@ def pack(bundle: str | os.PathLike, out: str | os.PathLike | None = None) -> dic
         raise ValueError(f"results pack: the store {results.results_dir(out)} holds no run records "
                          "(give the store with --out DIR or $RETHINKING_RESULTS)")
     blobs = {p.name: p.read_bytes() for p in paths}
+    blobs.update({w.name: w.read_bytes() for w in map(kept_weights, paths) if w is not None})
     manifest = {"files": {name: hashlib.sha256(b).hexdigest() for name, b in blobs.items()},
-                "packed_by": results.code_version()}
+                "packed_by": provenance.code_version()}
     bundle = Path(bundle)
     bundle.parent.mkdir(parents=True, exist_ok=True)
     tmp = bundle.with_name(f".{bundle.name}.{os.getpid()}.tmp")
@@ -66,7 +77,8 @@ def pack(bundle: str | os.PathLike, out: str | os.PathLike | None = None) -> dic
 
 
 def _read_bundle(bundle: Path) -> dict[str, bytes]:
-    """name -> bytes of every record in ``bundle``, after checking it; raises ValueError naming the problem."""
+    """name -> bytes of every record and weights file in ``bundle``, after checking it; raises ValueError naming
+    the problem."""
     try:
         z = zipfile.ZipFile(bundle)
     except (OSError, zipfile.BadZipFile) as e:
@@ -82,11 +94,18 @@ def _read_bundle(bundle: Path) -> dict[str, bytes]:
                              f"(extra: {extra}, missing: {sorted(set(manifest) - set(names))})")
         blobs = {}
         for name, digest in manifest.items():
-            if not RECORD_NAME.match(name):
+            stem, suffix = os.path.splitext(name)
+            weights = suffix == WEIGHTS_SUFFIX and RECORD_NAME.match(stem + ".json")
+            if not (RECORD_NAME.match(name) or weights):
                 raise ValueError(f"results unpack: {bundle} holds {name!r}, not a run record name")
+            if weights and stem + ".json" not in manifest:
+                raise ValueError(f"results unpack: {bundle} holds the weights {name} without their run record")
             blob = z.read(name)
             if hashlib.sha256(blob).hexdigest() != digest:
                 raise ValueError(f"results unpack: {name} in {bundle} is corrupt (sha256 differs from the manifest)")
+            if weights:
+                blobs[name] = blob
+                continue
             try:
                 rec = json.loads(blob)
                 expected = f"{rec['experiment']}-{results.config_key(rec['experiment'], rec['config'])}.json"
@@ -99,22 +118,23 @@ def _read_bundle(bundle: Path) -> dict[str, bytes]:
 
 
 def unpack(bundle: str | os.PathLike, out: str | os.PathLike | None = None, *, overwrite: bool = False) -> dict:
-    """Write the bundle's records into the store; returns {"added", "same", "replaced"} (lists of names)."""
+    """Write the bundle's records (and kept weights) into the store; returns {"added", "same", "replaced"} (lists of
+    file names)."""
     bundle = Path(bundle)
     if not bundle.is_file():
         raise ValueError(f"results unpack: no such bundle {bundle}")
     blobs = _read_bundle(bundle)
     store = results.results_dir(out)
     report: dict[str, list[str]] = {"added": [], "same": [], "replaced": []}
-    for name, blob in blobs.items():
+    for name, blob in sorted(blobs.items()):
         target = store / name
         kind = "added" if not target.exists() else "same" if target.read_bytes() == blob else "replaced"
         report[kind].append(name)
     if report["replaced"] and not overwrite:
-        raise ValueError(f"results unpack: {len(report['replaced'])} record(s) in {store} differ from the bundle's "
+        raise ValueError(f"results unpack: {len(report['replaced'])} file(s) in {store} differ from the bundle's "
                          f"({', '.join(report['replaced'][:5])}); nothing written: pass --overwrite to replace them")
     store.mkdir(parents=True, exist_ok=True)
-    for name in report["added"] + report["replaced"]:
+    for name in sorted(report["added"] + report["replaced"], key=lambda n: n.endswith(".json")):  # weights first
         tmp = store / f".{name}.{os.getpid()}.tmp"
         tmp.write_bytes(blobs[name])
         os.replace(tmp, store / name)
@@ -138,7 +158,10 @@ def add_cli(sub) -> None:
 def _cli(args) -> int:
     if args.results_cmd == "pack":
         manifest = pack(args.bundle, args.out)
-        print(f"packed {len(manifest['files'])} run record(s) from {results.results_dir(args.out)} into {args.bundle}")
+        files = manifest["files"]
+        weights = sum(n.endswith(WEIGHTS_SUFFIX) for n in files)
+        print(f"packed {len(files) - weights} run record(s) and {weights} weights file(s) from "
+              f"{results.results_dir(args.out)} into {args.bundle}")
         return 0
     report = unpack(args.bundle, args.out, overwrite=args.overwrite)
     print(f"unpacked {args.bundle} into {results.results_dir(args.out)}: {len(report['added'])} added, "
