@@ -27,10 +27,12 @@ from __future__ import annotations
 import math
 
 from .. import paper
-from ..config import profiles
+from ..config import cost, profiles
 from ..config.experiment import Experiment
 from ..config.settings import GPU_DELTA
 from ..engine import data, runs
+
+CHAPTER = "01_pac_learning"  # its page: book/<CHAPTER>.ipynb, listed in _toc.yml
 
 GPU_SUBSET = GPU_DELTA["inception_small"]  # n_train / n_test of the gpu profile's CIFAR-10 runs
 
@@ -207,9 +209,17 @@ def run(cfg: dict, *, seed: int, progress: bool | None, out) -> dict:
     return {"rows": rows, "delta": delta, "summary": summary}
 
 
+# --- its cost (what the plan estimates before anything runs: ``config.cost``) ---------------------------------
+
+def cost_model(cfg: dict, memory: float) -> list[dict]:
+    n, m = cost.sizes(cfg["dataset"], cfg["n_train"], cfg["n_test"])
+    return [cost.train(f"{model}, {len(cfg['conditions'])} label conditions", model, cfg["dataset"], n, cfg["epochs"],
+                       n_eval=n + m, times=len(cfg["conditions"]), stops_early=True) for model in cfg["models"]]
+
+
 EXPERIMENTS = {
     "pac": Experiment(
-        "pac", run,
+        "pac", run, cost=cost_model,
         configs={
             "quick": {"dataset": "mnist5k", "n_train": None, "n_test": None, "models": ["mlp_1x512"],
                       "conditions": ["true_labels", "random_labels"], "lr": {"mlp_1x512": 0.01},

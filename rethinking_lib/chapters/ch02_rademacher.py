@@ -27,9 +27,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..config import profiles
+from ..config import cost, profiles
 from ..config.experiment import Experiment
 from ..engine import data, models, runs, train
+
+CHAPTER = "02_rademacher"  # its page: book/<CHAPTER>.ipynb, listed in _toc.yml
 
 
 def pixels(ds: data.Dataset, split: str = "train") -> torch.Tensor:
@@ -222,9 +224,37 @@ def run(cfg: dict, *, seed: int, progress: bool | None, out) -> dict:
             "bound": bound_rows, "summary": summary}
 
 
+# --- its cost (what the plan estimates before anything runs: ``config.cost``) ---------------------------------
+
+def cost_model(cfg: dict, memory: float) -> list[dict]:
+    """Every fit of random signs (``network_sups``) and of the true binary task; the linear classifier is timed
+    as the MLP at a 1-unit width (its training step is no more than that)."""
+    ds, ep, n, w = cfg["dataset"], cfg["epochs"], cfg["n"], cfg["width_n"]
+    m = runs.DATA_SIZES.get(ds, (0, 10_000))[1]
+    model = lambda name: ("mlp_1x512", 1 / 512) if name == "linear" else (name, 1.0)  # noqa: E731
+    out = []
+
+    def fits(what, name, k, size, width=1.0, n_eval=None):
+        mod, w0 = model(name)
+        return [cost.train(what, mod, ds, size, ep, n_eval=size + 1 if n_eval is None else n_eval, width=w0 * width,
+                           times=k, stops_early=True)]
+
+    for name in cfg["models"] + ["linear"]:
+        out += fits(f"{name}: {cfg['draws']} sign fits at n={n}", name, cfg["draws"], n)
+        out += fits(f"{name}: true binary task at n={n}", name, 1, n, n_eval=n + m)
+    for name in [cfg["models"][0], "linear"]:
+        for k in cfg["n_sweep"]:
+            if k != n:
+                out += fits(f"{name}: {cfg['sweep_draws']} sign fits at n={k}", name, cfg["sweep_draws"], k)
+    for width in cfg["widths"]:
+        if not (width == 1.0 and w == n):
+            out += fits(f"{cfg['models'][0]} width {width:g}: sign fits", cfg["models"][0], cfg["sweep_draws"], w, width)
+    return out
+
+
 EXPERIMENTS = {
     "rademacher": Experiment(
-        "rademacher", run,
+        "rademacher", run, cost=cost_model,
         configs={
             "quick": {"dataset": "mnist5k", "models": ["mlp_1x512"], "n": 1000, "draws": 5, "draws_exact": 200,
                       "n_sweep": [125, 250, 500, 1000], "sweep_draws": 3, "widths": [0.001953125, 0.0078125, 0.03125, 1.0],

@@ -32,10 +32,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..config import profiles
+from ..config import cost, profiles
 from ..config.experiment import Experiment
 from ..engine import data, models, runs
 from .ch02_rademacher import pixels
+
+CHAPTER = "03_stability"  # its page: book/<CHAPTER>.ipynb, listed in _toc.yml
 
 # ------------------------------------------------------------------------------------------------
 # the convex case: logistic regression by single-example SGD
@@ -236,9 +238,32 @@ def run(cfg: dict, *, seed: int, progress: bool | None, out) -> dict:
     return {"convex": convex, "network": net, "summary": summary}
 
 
+# --- its cost (what the plan estimates before anything runs: ``config.cost``) ---------------------------------
+
+def cost_model(cfg: dict, memory: float) -> list[dict]:
+    """Logistic SGD (4 runs of R parallel chains: true/random labels on S and S'), its loss gaps at every
+    record, and the MLP trained in lockstep on S and S' for both labelings."""
+    ds, n, k, ep = cfg["dataset"], cfg["n"], cfg["runs"], cfg["epochs"]
+    d, m = cost.pixels(ds), runs.DATA_SIZES.get(ds, (0, 10_000))[1]
+
+    def loop():
+        g = torch.Generator().manual_seed(0)
+        x = torch.randn(k + 64, d, generator=g, dtype=torch.float64) / d ** 0.5
+        y = torch.randint(0, 2, (k, k + 64), generator=g).double() * 2 - 1
+        rows = torch.randint(0, k + 64, (k, cost.SLICE_STEPS), generator=g)
+        logistic_sgd(x, y, rows, 0.01, cost.SLICE_STEPS)
+
+    records = ep * cfg["records_per_epoch"]
+    return [cost.timed_slice(f"logistic SGD: 4 x {ep * n:,} steps of {k} chains", f"logistic_sgd k={k} d={d}", loop,
+                             4 * ep * n / cost.SLICE_STEPS),
+            cost.dense(f"logistic loss gaps at {records} records", 4 * 2.0 * records * k * d * (n + m - k), on="host"),
+            cost.train(f"{cfg['net_model']} on S and S', true and random labels", cfg["net_model"], ds, n, cfg["net_epochs"],
+                       n_eval=n + m, times=4)]
+
+
 EXPERIMENTS = {
     "stability": Experiment(
-        "stability", run,
+        "stability", run, cost=cost_model,
         configs={
             "quick": {"dataset": "mnist5k", "n": 1000, "runs": 10, "epochs": 10, "alpha": 0.05,
                       "records_per_epoch": 4, "net_model": "mlp_1x512", "lr": 0.01, "net_epochs": 60},

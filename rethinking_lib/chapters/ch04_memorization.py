@@ -14,8 +14,11 @@ momentum 0.9, lr 0.01 with the paper's decay per step), trained to 100% training
 
 from __future__ import annotations
 
+from ..config import cost
 from ..config.experiment import Experiment
 from ..engine import runs
+
+CHAPTER = "04_randomization_tests"  # its page: book/<CHAPTER>.ipynb, listed in _toc.yml
 
 QUICK = {"model": "mlp_1x512", "dataset": "mnist5k", "n_train": None, "crop": "paper", "lr": 0.01,
          "lr_decay": runs.paper_lr_decay(4000), "epochs": 200, "batch_size": 128, "ps": [0.2, 0.4, 0.6, 0.8],
@@ -80,9 +83,19 @@ def memorization(cfg: dict, *, seed: int = 0, progress=None, out=None) -> dict:
                                              for r in per_p)}}
 
 
+# --- its cost (what the plan estimates before anything runs: ``config.cost``) ---------------------------------
+
+def cost_model(cfg: dict, memory: float) -> list[dict]:
+    """One run per p; each epoch also scores every training example (clean vs corrupted)."""
+    n, m = cost.sizes(cfg["dataset"], cfg["n_train"], None)
+    return [cost.train(f"{cfg['model']} at p = {', '.join(map(str, cfg['ps']))}", cfg["model"], cfg["dataset"], n,
+                       cfg["epochs"], n_eval=2 * n + m, batch_size=cfg["batch_size"], times=len(cfg["ps"]),
+                  stops_early=True)]
+
+
 EXPERIMENTS = {
     "memorization": Experiment(
-        "memorization", memorization, configs={"quick": QUICK, "paper": PAPER}, deltas={"gpu": GPU},
+        "memorization", memorization, configs={"quick": QUICK, "paper": PAPER}, deltas={"gpu": GPU}, cost=cost_model,
         reasons={"gpu": f"{GPU_N:,} of CIFAR-10's 50,000 images, the paper's MLP, lr and decay per step: the full set "
                         "would push the randomization chapter past 15 minutes on a T4; the clean examples are still "
                         "fitted epochs before the corrupted ones"},

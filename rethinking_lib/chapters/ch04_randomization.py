@@ -23,6 +23,8 @@ from ..config import settings
 from ..config.experiment import Experiment
 from ..engine import runs
 
+CHAPTER = "04_randomization_tests"  # its page: book/<CHAPTER>.ipynb, listed in _toc.yml
+
 CHANCE = paper.CHANCE_ERROR  # test error of a 10-class guess
 FIG1A_CONDITIONS = ("true_labels", "random_labels", "shuffled_pixels", "random_pixels", "gaussian")
 PS = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]

@@ -20,6 +20,8 @@ from ..config.experiment import Experiment
 from ..engine import runs
 from . import ch04_randomization as rnd
 
+CHAPTER = "05_regularization"  # its page: book/<CHAPTER>.ipynb, listed in _toc.yml
+
 WEIGHT_DECAY = settings.WEIGHT_DECAY
 
 PAPER_TABLE1 = paper.TABLE1  # (model, random crop, weight decay, labels, train %, test %)

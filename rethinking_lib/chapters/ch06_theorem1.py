@@ -32,7 +32,10 @@ import time
 import torch
 from torch import nn
 
+from ..config import cost
 from ..config.experiment import Experiment
+
+CHAPTER = "06_expressivity"  # its page: book/<CHAPTER>.ipynb, listed in _toc.yml
 
 FRAC = 0.01  # where b_j sits inside the gap below z_(j) (see ``thresholds``)
 
@@ -448,9 +451,44 @@ def _run(cfg: dict, *, seed: int, progress=None, out=None) -> dict:
     }
 
 
+# --- its cost (what the plan estimates before anything runs: ``config.cost``) ---------------------------------
+
+def cost_model(cfg: dict, memory: float) -> list[dict]:
+    """Each construction (``fit_report``) and the SGD comparison, from constructions / steps timed at a small n
+    and scaled by n^2 + n d (the n x n triangular system and the n x d projection dominate)."""
+    d = cost.pixels(cfg["dataset"], None)
+    n0 = 500
+    out = []
+
+    def fit_slice(dim, dtype):
+        def fn():
+            g = torch.Generator().manual_seed(0)
+            fit_report(torch.randn(n0, dim, generator=g, dtype=torch.float64),
+                       torch.randint(0, 10, (n0,), generator=g).double(), dtype=getattr(torch, dtype))
+        return fn
+
+    def fits(what, ns, dim, dtypes, per):
+        for dt in dtypes:
+            scale = sum((n * n + n * dim) / (n0 * n0 + n0 * dim) for n in ns) * per
+            out.append(cost.timed_slice(f"{what} ({dt})", f"theorem1 fit n0={n0} d={dim} {dt}", fit_slice(dim, dt), scale))
+
+    fits(f"construction on {len(cfg['image_ns'])} image sets", cfg["image_ns"], d, cfg["dtypes"], 1)
+    fits(f"conditioning sweep (d={cfg['sweep_d']})", cfg["sweep_ns"], cfg["sweep_d"], cfg["dtypes"], 2)
+    fits(f"deep versions k={cfg['deep_ks']}", [cfg["deep_n"]], d, ["float64"], 1 + len(cfg["deep_ks"]))
+    sn, s0 = cfg["sgd_n"], 20
+
+    def sgd():
+        g = torch.Generator().manual_seed(0)
+        train_same_architecture(torch.randn(sn, d, generator=g, dtype=torch.float64),
+                                torch.randint(0, 10, (sn,), generator=g).double(), steps=s0)
+    out.append(cost.timed_slice(f"Adam on the same architecture, {cfg['sgd_steps']} steps", f"theorem1 sgd n={sn} d={d}",
+                                sgd, cfg["sgd_steps"] / s0))
+    return out
+
+
 EXPERIMENTS = {
     "theorem1": Experiment(
-        "theorem1", _run,
+        "theorem1", _run, cost=cost_model,
         configs={
             # quick: real MNIST digits (784 pixels / 255) with random labels, n up to 4,000
             "quick": {"dataset": "mnist5k", "n": 4000, "image_ns": [500, 1000, 2000, 4000],

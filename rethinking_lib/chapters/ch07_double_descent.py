@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..config import cost
 from ..config.experiment import Experiment
+
+CHAPTER = "07_implicit_regularization"  # its page: book/<CHAPTER>.ipynb, listed in _toc.yml
 
 QUICK = {"dataset": "mnist5k", "n_train": 1000, "n_test": 1000, "features": [50, 100, 200, 400, 600, 800, 900, 1000,
                                                                               1100, 1250, 1500, 2000, 3000, 5000, 8000],
@@ -90,9 +93,23 @@ def double_descent(cfg: dict, *, seed: int = 0, progress=None, out=None) -> dict
     return {"sweep": rows, "summary": summary}
 
 
+# --- its cost (what the plan estimates before anything runs: ``config.cost``) ---------------------------------
+
+def cost_model(cfg: dict, memory: float) -> list[dict]:
+    """Per feature count and feature seed (numpy, float64, host): the random features, one SVD, the predictions."""
+    n, m = cost.sizes(cfg["dataset"], cfg["n_train"], cfg["n_test"])
+    d, k = cost.pixels(cfg["dataset"]), len(cfg["feature_seeds"])
+    feats = sum(2.0 * (n + m) * D * d for D in cfg["features"]) * k
+    svd = sum(cost.svd_flops(n, D) for D in cfg["features"]) * k
+    pred = sum(2.0 * m * D * min(n, D) for D in cfg["features"]) * k
+    return [cost.dense(f"random ReLU features, {len(cfg['features'])} sizes x {k} seeds", feats, on="host"),
+            cost.dense("min-norm and ridge fits (SVD)", svd, op="svd", on="host"),
+            cost.dense("test predictions", pred, on="host")]
+
+
 EXPERIMENTS = {
     "double_descent": Experiment(
-        "double_descent", double_descent, configs={"quick": QUICK, "paper": PAPER}, deltas={"gpu": GPU},
+        "double_descent", double_descent, configs={"quick": QUICK, "paper": PAPER}, deltas={"gpu": GPU}, cost=cost_model,
         reasons={"gpu": "2,000 training digits and every feature count halved (the peak sits at features = n, so the "
                         "grid keeps its shape around it): the fits are numpy on the host CPU, about 35 minutes at the "
                         "paper-profile size"},

@@ -20,7 +20,9 @@ from __future__ import annotations
 import torch
 
 from .. import paper
+from ..config import cost
 from ..config.experiment import Experiment
+from ..engine import runs
 from ..theory.kernel_features import gabor_bank, gabor_features, random_conv_gram
 from ..theory.kernel_solver import (
     KERNELS,
@@ -36,6 +38,8 @@ from ..theory.kernel_solver import (
     solve_gram,
     solve_kernel,
 )
+
+CHAPTER = "07_implicit_regularization"  # its page: book/<CHAPTER>.ipynb, listed in _toc.yml
 
 __all__ = ["KERNELS", "Solution", "choose_dtype", "free_bytes", "kernel_block", "kernel_matrix", "kernel_matvec",
            "linear_least_squares", "predict", "rkhs_norm", "solve_gram", "solve_kernel", "gabor_bank",
@@ -325,9 +329,53 @@ def gabor_text(K: dict) -> str:
             f"~{norm['mnist_gabor']:g}.")
 
 
+# --- its cost (what the plan estimates before anything runs: ``config.cost``) ---------------------------------
+
+def _solve_cost(what: str, n: int, m: int, d: float, dtype: str, k_builds: int = 1) -> list[dict]:
+    """solve_kernel + predict: K (2 n^2 d, ``k_builds`` times: the build and the float64 checks), Cholesky, test."""
+    return [cost.dense(f"{what}: kernel matrix and checks", k_builds * 2.0 * n * n * d, dtype=dtype),
+            cost.dense(f"{what}: Cholesky", n ** 3 / 3, op="cholesky", dtype=dtype),
+            cost.dense(f"{what}: test predictions", 2.0 * m * n * d)]
+
+
+def cost_model(cfg: dict, memory: float) -> list[dict]:
+    """Per dataset: the exact Gaussian-kernel solve (true and random labels in one), the ridge sweep, the Gabor
+    features, the random convolutional features and the linear least-squares sweep (``_run``)."""
+    out = []
+    for name in cfg["datasets"]:
+        n, m = cost.sizes(name, cfg["n_train"], cfg["n_test"])
+        c, side = runs.IMAGE_SIDES.get(name, (3, 32))
+        d = c * side * side
+        dtype = "float64" if 8 * n * n < 0.8 * memory else "float32"
+        checks = 3 if dtype == "float64" else 6  # refinement: each check recomputes K alpha in float64
+        out += _solve_cost(f"{name} Gaussian kernel, n={n:,}", n, m, d, dtype, checks)
+        reuse = 2 * n * n * 8 < 0.5 * memory
+        for lam in cfg["ridges"]:
+            if lam:
+                out += (_solve_cost(f"{name} ridge {lam:g}", n, m, d, dtype, 2) if not reuse else
+                        [cost.dense(f"{name} ridge {lam:g}: Cholesky", n ** 3 / 3, op="cholesky", dtype=dtype),
+                         cost.dense(f"{name} ridge {lam:g}: test predictions", 2.0 * m * n * d)])
+        if cfg["gabor"] and c == 1:
+            dg = gabor_features(torch.zeros(1, 1, side, side)).shape[1]
+            out += _solve_cost(f"{name} Gabor features (d={dg:,})", n, m, dg, dtype, checks)
+        rf = cfg["random_features"]
+        if rf and name in rf["datasets"]:
+            F, s, pc = rf["num_filters"], rf["size"], rf["pool_cells"]
+            o = (side - s) // rf.get("stride", 1) + 1
+            out += [cost.dense(f"{name} {F:,} random conv filters", 2.0 * (n + m) * F * c * s * s * o * o, dtype="float32"),
+                    cost.dense(f"{name} random-feature Gram matrices", 2.0 * (n + m) * n * F * pc * pc),
+                    cost.dense(f"{name} random features: {1 + len(rf['ridges'])} solves", (1 + len(rf["ridges"])) * n ** 3 / 3,
+                               op="cholesky")]
+        ns = [k for k in cfg["linear_ns"] if k <= n]
+        if ns:
+            out += [cost.dense(f"{name} linear least squares, {len(ns)} sizes",
+                               cost.svd_flops(max(ns), d) + sum(2 * cost.svd_flops(k, d) for k in ns), op="svd")]
+    return out
+
+
 EXPERIMENTS = {
     "kernel": Experiment(
-        "kernel", _run,
+        "kernel", _run, cost=cost_model,
         configs={
             "quick": {"datasets": ["mnist5k"], "n_train": 4000, "n_test": 1000, "gamma": paper.KERNEL_GAMMA_DEMO, "chunk": 2048,
                       "ridges": [0.0, 1e-3, 1e-1, 1.0], "gabor": True,

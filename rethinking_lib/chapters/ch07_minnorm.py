@@ -17,7 +17,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ..config import cost
 from ..config.experiment import Experiment
+
+CHAPTER = "07_implicit_regularization"  # its page: book/<CHAPTER>.ipynb, listed in _toc.yml
 
 
 def _check(X: torch.Tensor, y: torch.Tensor, w0: torch.Tensor | None = None) -> None:
@@ -175,9 +178,31 @@ def _run(cfg: dict, *, seed: int, progress=None, out=None) -> dict:
         "mnist_test_error_sgd_random": mn["sgd_from_random"]["test_error"]}}
 
 
+# --- its cost (what the plan estimates before anything runs: ``config.cost``) ---------------------------------
+
+def cost_model(cfg: dict, memory: float) -> list[dict]:
+    """Single-example SGD from zero and from a random start, on the synthetic problem and on the digits
+    (``sgd``), from a few epochs timed at the config's own sizes."""
+    e0 = 3
+    d_img = cost.pixels(cfg["dataset"], None)
+
+    def run(n, d, cols):
+        def fn():
+            g = torch.Generator().manual_seed(0)
+            X = torch.randn(n, d, generator=g, dtype=torch.float64)
+            Y = torch.randn((n, cols) if cols > 1 else (n,), generator=g, dtype=torch.float64)
+            sgd(X, Y, epochs=e0, track=torch.zeros((d, cols) if cols > 1 else (d,), dtype=torch.float64))
+        return fn
+
+    return [cost.timed_slice(f"synthetic SGD x2, {cfg['epochs']} epochs", f"minnorm n={cfg['n']} d={cfg['d']}",
+                             run(cfg["n"], cfg["d"], 1), 2 * cfg["epochs"] / e0),
+            cost.timed_slice(f"digits SGD x2, {cfg['mnist_epochs']} epochs", f"minnorm n={cfg['mnist_n']} d={d_img} c=10",
+                             run(cfg["mnist_n"], d_img, 10), 2 * cfg["mnist_epochs"] / e0)]
+
+
 EXPERIMENTS = {
     "minnorm": Experiment(
-        "minnorm", _run,
+        "minnorm", _run, cost=cost_model,
         configs={
             "quick": {"n": 40, "d": 200, "epochs": 300, "dataset": "mnist5k", "mnist_n": 50, "mnist_epochs": 400,
                       "w0_scale": 0.05},

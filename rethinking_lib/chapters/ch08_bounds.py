@@ -31,8 +31,11 @@ import dataclasses
 import numpy as np
 
 from .. import paper
+from ..config import cost
 from ..config.experiment import Experiment
 from ..store import results
+
+CHAPTER = "08_beyond"  # its page: book/<CHAPTER>.ipynb, listed in _toc.yml
 
 MEASURES = ("pac_bayes_bound", "pac_bayes_bound_data_prior", "spectral_margin_complexity", "frobenius_norm",
             "path_norm", "sharpness")
@@ -154,9 +157,25 @@ def bounds(cfg: dict, *, seed: int = 0, progress=None, out=None) -> dict:
             "reported": paper.DZIUGAITE_ROY_2017, "summary": summary}
 
 
+# --- its cost (what the plan estimates before anything runs: ``config.cost``) ---------------------------------
+
+def cost_model(cfg: dict, memory: float) -> list[dict]:
+    """Per (p, seed): the network, the data-dependent prior's network on half the data, and two PAC-Bayes
+    posterior optimizations with their Monte-Carlo error estimates (timed as training / evaluation images)."""
+    n, m = cost.sizes(cfg["dataset"], cfg["n_train"], cfg["n_test"])
+    w, ep, bs = cfg["hidden"] / 512, cfg["epochs"], cfg["batch_size"]
+    post = 2 * cfg["posterior_steps"] * bs
+    mc = cfg["mc_samples"] * ((n + m) + (n - n // 2 + m))
+    runs_ = len(cfg["ps"]) * len(cfg["seeds"])
+    return [cost.train(f"{runs_} networks (p x seed) and their PAC-Bayes posteriors", "mlp_1x512", cfg["dataset"], n, ep,
+                       n_eval=n + m, width=w, batch_size=bs, extra_train=post, extra_eval=mc, times=runs_, stops_early=True),
+            cost.train(f"{runs_} data-dependent prior networks", "mlp_1x512", cfg["dataset"], n // 2, ep, n_eval=n // 2 + m,
+                       width=w, batch_size=bs, times=runs_, stops_early=True)]
+
+
 EXPERIMENTS = {
     "bounds": Experiment(
-        "bounds", bounds, configs={"quick": QUICK, "paper": PAPER},
+        "bounds", bounds, configs={"quick": QUICK, "paper": PAPER}, cost=cost_model,
         deltas={"gpu": {}},  # plan's cost model: ~8 min on a T4 (an upper bound: training stops at 100%)
         reasons={"gpu": "none: Dziugaite and Roy's setting (55,000 binary MNIST digits, 600 hidden units, true "
                         "and random labels) fits one sitting on a T4, about 8 minutes"},

@@ -7,7 +7,9 @@ is what it is (the appendix prints it). Experiments written before this scheme g
 per profile: ``quick`` and ``paper``) instead; their ``gpu`` config is still a delta of the paper's
 (``deltas={"gpu": ...}``). An experiment made of training runs declares them: ``specs(cfg)`` lists its run
 specs (``runs.spec``), so sweeps, plans and the ``config`` command see exactly the runs the experiment will
-train. ``fn(cfg, *, seed, progress, out)`` runs it and returns a JSON-able result.
+train. An experiment that computes more than its declared runs declares its cost model beside it
+(``cost(cfg, memory)``, built from ``config.cost``'s items), so the plan can estimate it before it runs.
+``fn(cfg, *, seed, progress, out)`` runs it and returns a JSON-able result.
 """
 
 from __future__ import annotations
@@ -58,6 +60,8 @@ class Experiment:
     validate: Callable[[dict], None] | None = None          # cfg -> raises ValueError naming the setting
     why: dict[str, str] = field(default_factory=dict)       # setting -> the paper's value / our choice and why
     reasons: dict[str, str] = field(default_factory=dict)   # profile -> why its delta (and how it was sized)
+    # (cfg, device memory in bytes) -> its work as ``config.cost`` items; None: estimated from its run specs
+    cost: Callable[[dict, float], list[dict]] | None = None
 
     def base(self, profile: str) -> dict:
         """The config of ``profile`` before overrides."""
