@@ -36,3 +36,15 @@ def test_agreement_follows_the_measurement(monkeypatch, fit_random, agrees):
     assert rows["SGD on least squares finds the minimum-norm solution"]["agrees"] is True
     missing = rows["Kernel interpolation generalizes without regularization"]
     assert missing["agrees"] is None and "not in this build's record" in missing["ours"]
+
+
+def test_each_claim_is_declared_with_the_experiment_it_checks_in_book_order():
+    from rethinking_lib import chapters
+
+    for mod in chapters.MODULES:
+        for c in getattr(mod, "CLAIMS", []):
+            assert c.experiment in mod.EXPERIMENTS, (mod.__name__, c.claim)  # the chapter module that declares it
+    pages = [chapter for chapter, _ in claims.CLAIMS]
+    book = list(experiments.chapters())
+    assert pages == sorted(pages, key=book.index)  # gathered in the book's order
+    assert len({c.claim for _, c in claims.CLAIMS}) == len(claims.CLAIMS)

@@ -28,6 +28,7 @@ import math
 
 from .. import paper
 from ..config import cost, profiles
+from ..config.claims import Claim
 from ..config.experiment import Experiment
 from ..config.settings import GPU_DELTA
 from ..engine import data, runs
@@ -238,3 +239,17 @@ EXPERIMENTS = {
             "finite-class and VC bounds for the same networks",
         expect={"quick": "train error 0 for both; test error ~0.07 (true) vs ~0.89 (random); every bound > 1"}),
 }
+
+
+# --- the paper's claims this chapter's experiments check (the conclusion's table, ``pages.claims``) -------
+
+def capacity_bounds_vacuous(rec: dict) -> tuple[str, str, bool]:
+    rows = rec["result"]["rows"]
+    low = min(min(r["bounds"]["finite_class"], r["bounds"]["vc"]) for r in rows)
+    return ("uniform-convergence bounds cannot explain generalization here (Section 2.2, argued)",
+            f"smallest finite-class / VC bound: {low:.3g}", low >= 1)
+
+
+CLAIMS = [
+    Claim("Capacity bounds are vacuous for these networks", "2.2", "pac", capacity_bounds_vacuous),
+]

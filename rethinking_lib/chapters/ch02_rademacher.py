@@ -28,6 +28,7 @@ import torch
 from torch import nn
 
 from ..config import cost, profiles
+from ..config.claims import Claim, model_label
 from ..config.experiment import Experiment
 from ..engine import data, models, runs, train
 
@@ -276,3 +277,17 @@ EXPERIMENTS = {
             "of a linear classifier and of a norm-bounded linear class; the bound it gives",
         expect={"quick": "MLP 1x512 ~1.0, linear classes well below; the bound > 1 while test error is small"}),
 }
+
+
+# --- the paper's claims this chapter's experiments check (the conclusion's table, ``pages.claims``) -------
+
+def rademacher_near_one(rec: dict) -> tuple[str, str, bool]:
+    main = rec["result"]["main"]
+    nets = {m: r["estimate"] for m, r in main.items() if m not in ("linear", "linear_norm")}
+    return ("networks that fit random labels have Rademacher complexity ~1 (Section 2.2, argued)",
+            ", ".join(f"{model_label(m)}: {v:.3f}" for m, v in nets.items()), all(v >= 0.95 for v in nets.values()))
+
+
+CLAIMS = [
+    Claim("Rademacher complexity of the networks is ~1", "2.2", "rademacher", rademacher_near_one),
+]

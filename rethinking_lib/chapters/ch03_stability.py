@@ -33,6 +33,7 @@ import torch
 from torch import nn
 
 from ..config import cost, profiles
+from ..config.claims import Claim
 from ..config.experiment import Experiment
 from ..engine import data, models, runs
 from .ch02_rademacher import pixels
@@ -277,3 +278,18 @@ EXPERIMENTS = {
             "against the Hardt-Recht-Singer bound, and the MLP, each with true and random labels",
         expect={"quick": "logistic: measured gap below the HRS bound, the same bound for both labelings"}),
 }
+
+
+# --- the paper's claims this chapter's experiments check (the conclusion's table, ``pages.claims``) -------
+
+def stability_blind_to_labels(rec: dict) -> tuple[str, str, bool]:
+    cv = rec["result"]["convex"]
+    t, r = cv["true_labels"]["sup_gap"][-1], cv["random_labels"]["sup_gap"][-1]
+    return ("uniform stability is a property of the algorithm alone (Section 2.2, argued)",
+            f"one HRS bound {cv['bound'][-1]:.3f} for both labelings; measured {t:.4f} (true), {r:.4f} (random)",
+            max(t, r) <= cv["bound"][-1])
+
+
+CLAIMS = [
+    Claim("Uniform stability is blind to the labels", "2.2", "stability", stability_blind_to_labels),
+]

@@ -33,6 +33,7 @@ import torch
 from torch import nn
 
 from ..config import cost
+from ..config.claims import Claim
 from ..config.experiment import Experiment
 
 CHAPTER = "06_expressivity"  # its page: book/<CHAPTER>.ipynb, listed in _toc.yml
@@ -512,4 +513,19 @@ EXPERIMENTS = {
         expect={"quick": "params == 2n + d; float64 fits 4,000 MNIST digits with random labels, all labels recovered"},
     ),
 }
+
+
+# --- the paper's claims this chapter's experiments check (the conclusion's table, ``pages.claims``) -------
+
+def theorem1_fits_any_labels(rec: dict) -> tuple[str, str, bool]:
+    s = rec["result"]["summary"]
+    ok = s["params"] == s["params_expected_2n_plus_d"] and bool(s["random_labels_recovered_by_rounding"])
+    return ("a 2-layer ReLU net with 2n + d weights represents any labeling (Theorem 1, a proof)",
+            f"n = {s['n']:,}, d = {s['d']}: {s['params']:,} weights, random labels "
+            f"{'recovered' if s['random_labels_recovered_by_rounding'] else 'not recovered'}", ok)
+
+
+CLAIMS = [
+    Claim("2n + d weights represent any labeling", "4, Theorem 1", "theorem1", theorem1_fits_any_labels),
+]
 

@@ -21,6 +21,7 @@ import torch
 
 from .. import paper
 from ..config import cost
+from ..config.claims import Claim, percent
 from ..config.experiment import Experiment
 from ..engine import runs
 from ..theory.kernel_features import gabor_bank, gabor_features, random_conv_gram
@@ -406,3 +407,50 @@ EXPERIMENTS = {
                          "fit exactly at ~90% test error with a larger norm"},
     ),
 }
+
+
+# --- the paper's claims this chapter's experiments check (the conclusion's table, ``pages.claims``) -------
+
+def kernel_interpolation_generalizes(rec: dict) -> tuple[str, str, bool]:
+    s = rec["result"]["summary"]
+    reported = paper.KERNEL_TEST_ERROR["mnist_gaussian_pixels"]
+    return (f"exact Gaussian-kernel interpolation on MNIST: {reported}% test error (60,000 images)",
+            f"{percent(s['test_error_no_ridge'])} on {s['n']:,} {s['dataset']} images", s["test_error_no_ridge"] <= 0.10)
+
+
+def ridge_does_not_help(rec: dict) -> tuple[str, str, bool]:
+    s = rec["result"]["summary"]
+    gain = s["test_error_no_ridge"] - s["test_error_best_ridge"]
+    return ("adding regularization does not improve the Gaussian-kernel interpolant (Section 5)",
+            f"best ridge {s['best_ridge']:g}: {percent(s['test_error_best_ridge'])} vs "
+            f"{percent(s['test_error_no_ridge'])} without",
+            gain <= 0.005)
+
+
+def kernel_random_labels(rec: dict) -> tuple[str, str, bool]:
+    s = rec["result"]["summary"]
+    return ("the same kernel fits random labels exactly, tests at chance (Section 5)",
+            f"test error {percent(s['test_error_random_labels'])}, norm {s['norm_random_labels'] / s['norm_true_labels']:.1f}x "
+            "the true-label one", s["test_error_random_labels"] >= paper.CHANCE_ERROR - 0.05)
+
+
+def norm_not_predictive(rec: dict) -> tuple[str, str, bool]:
+    s = rec["result"]["summary"]
+    if "norm_gabor" not in s:
+        raise KeyError("norm_gabor")
+    ok = s["test_error_gabor"] < s["test_error_no_ridge"] and s["norm_gabor"] > s["norm_true_labels"]
+    n = paper.KERNEL_NORM
+    e = paper.KERNEL_TEST_ERROR
+    return (f"Gabor features: error {e['mnist_gaussian_pixels']}% -> {e['mnist_gabor']}% while the norm rises "
+            f"~{n['mnist_pixels']:g} -> ~{n['mnist_gabor']:g}",
+            f"error {percent(s['test_error_no_ridge'])} -> {percent(s['test_error_gabor'])}, "
+            f"norm {s['norm_true_labels']:.1f} -> {s['norm_gabor']:.1f}",
+            ok)
+
+
+CLAIMS = [
+    Claim("Kernel interpolation generalizes without regularization", "5", "kernel", kernel_interpolation_generalizes),
+    Claim("A ridge does not improve the Gaussian kernel", "5", "kernel", ridge_does_not_help),
+    Claim("Kernel interpolation fits random labels, at chance", "5", "kernel", kernel_random_labels),
+    Claim("The norm does not predict test error across features", "5", "kernel", norm_not_predictive),
+]

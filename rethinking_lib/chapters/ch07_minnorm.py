@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from ..config import cost
+from ..config.claims import Claim
 from ..config.experiment import Experiment
 
 CHAPTER = "07_implicit_regularization"  # its page: book/<CHAPTER>.ipynb, listed in _toc.yml
@@ -216,6 +217,20 @@ EXPERIMENTS = {
         expect={"quick": "rel. distance to pinv ~1e-6 or below from zero, O(1) from a random start; Hessians equal"},
     ),
 }
+
+
+# --- the paper's claims this chapter's experiments check (the conclusion's table, ``pages.claims``) -------
+
+def sgd_min_norm(rec: dict) -> tuple[str, str, bool]:
+    s = rec["result"]["summary"]
+    d = s["sgd_from_zero_rel_dist_to_pinv"]
+    return ("SGD from zero on least squares converges to the minimum-norm solution (Section 5, a proof)",
+            f"relative distance to X+y: {d:.1e}", d <= 1e-6)
+
+
+CLAIMS = [
+    Claim("SGD on least squares finds the minimum-norm solution", "5", "minnorm", sgd_min_norm),
+]
 
 
 # ----------------------------------------------------------------------------------------------
