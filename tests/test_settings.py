@@ -142,6 +142,21 @@ def test_every_experiment_has_an_explicit_gpu_delta_with_its_reason():
         exp = experiments.get(name)
         assert "gpu" in exp.deltas, name
         assert exp.config("gpu") == merge(exp.base("paper"), exp.deltas["gpu"]), name
-        if exp.paper is None or not exp.run_specs("gpu"):  # the settings-based runs are explained by CHOICES
+        if not exp.run_specs("gpu"):  # the settings-based runs are explained by CHOICES
             assert len(exp.reasons.get("gpu", "")) > 20, name
     assert "gpu profile (one T4" in appendix.appendix_markdown()
+
+
+def test_every_delta_of_an_experiment_with_its_own_settings_says_why():
+    """One scheme: a paper config and deltas; each delta says why, in the appendix (experiments built on the
+    shared per-model training settings are explained by CHOICES instead)."""
+    page = appendix.appendix_markdown()
+    for name in experiments.names():
+        exp = experiments.get(name)
+        assert set(exp.deltas) <= {"gpu", "quick"}, name
+        if "model_settings" in exp.paper:
+            continue
+        for p, delta in exp.deltas.items():
+            if delta:
+                assert len(exp.reasons.get(p, "")) > 20, (name, p)
+                assert exp.reasons[p] in page, (name, p)

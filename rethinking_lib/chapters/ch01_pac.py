@@ -29,8 +29,8 @@ import math
 from .. import paper
 from ..config import cost, profiles
 from ..config.claims import Claim
-from ..config.experiment import Experiment
-from ..config.settings import GPU_DELTA
+from ..config.experiment import Experiment, Whole
+from ..config.settings import GPU_DELTA, learning_rates
 from ..engine import data, runs
 
 CHAPTER = "01_pac_learning"  # its page: book/<CHAPTER>.ipynb, listed in _toc.yml
@@ -221,20 +221,19 @@ def cost_model(cfg: dict, memory: float) -> list[dict]:
 EXPERIMENTS = {
     "pac": Experiment(
         "pac", run, cost=cost_model,
-        configs={
-            "quick": {"dataset": "mnist5k", "n_train": None, "n_test": None, "models": ["mlp_1x512"],
-                      "conditions": ["true_labels", "random_labels"], "lr": {"mlp_1x512": 0.01},
-                      "epochs": 150, "delta": 0.05},
-            "paper": {"dataset": "cifar10", "n_train": None, "n_test": None,
-                      "models": ["mlp_1x512", "inception_small"], "conditions": ["true_labels", "random_labels"],
-                      "lr": {"mlp_1x512": 0.01, "inception_small": 0.1}, "epochs": 100, "delta": 0.05},
-        },
+        paper={"dataset": "cifar10", "n_train": None, "n_test": None, "models": ["mlp_1x512", "inception_small"],
+               "conditions": ["true_labels", "random_labels"], "lr": learning_rates("mlp_1x512", "inception_small"),
+               "epochs": 100, "delta": 0.05},
         # gpu: the CIFAR-10 subset of the randomization tests' gpu runs. Sizing (plan's cost model, T4
         # calibration): the full paper config is ~62 min there, this ~5 min.
-        deltas={"gpu": {"n_train": GPU_SUBSET["n_train"], "n_test": GPU_SUBSET["n_test"]}},
+        deltas={"gpu": {"n_train": GPU_SUBSET["n_train"], "n_test": GPU_SUBSET["n_test"]},
+                "quick": {"dataset": "mnist5k", "models": ["mlp_1x512"], "lr": Whole(learning_rates("mlp_1x512")),
+                          "epochs": 150}},
         reasons={"gpu": "both networks at full width and the paper's lr on the CIFAR-10 subset the gpu profile's "
                         "randomization tests use: the paper's 50,000 images take about an hour on a T4 (most of it "
-                        "small Inception); every bound stays vacuous at any n"},
+                        "small Inception); every bound stays vacuous at any n",
+                 "quick": "the MLP alone, on the offline digits (small Inception at full width is too slow for 2 CPU "
+                          "cores); the runs stop at 100% training accuracy, 150 epochs is only their cap"},
         doc="Section 2.2: R_hat = 0 on true and random labels, held-out R with a Hoeffding interval, and the "
             "finite-class and VC bounds for the same networks",
         expect={"quick": "train error 0 for both; test error ~0.07 (true) vs ~0.89 (random); every bound > 1"}),

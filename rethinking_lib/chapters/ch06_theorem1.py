@@ -490,25 +490,23 @@ def cost_model(cfg: dict, memory: float) -> list[dict]:
 EXPERIMENTS = {
     "theorem1": Experiment(
         "theorem1", _run, cost=cost_model,
-        configs={
-            # quick: real MNIST digits (784 pixels / 255) with random labels, n up to 4,000
-            "quick": {"dataset": "mnist5k", "n": 4000, "image_ns": [500, 1000, 2000, 4000],
-                      "dtypes": ["float32", "float64"], "sweep_ns": [100, 300, 1000, 3000], "sweep_d": 50,
-                      "deep_n": 1000, "deep_ks": [1, 4, 16],
-                      "sgd_n": 300, "sgd_steps": 1000, "sgd_lr": 0.01},
-            # paper: CIFAR-10 pixels (d = 3,072) with random labels. The dense triangular solve needs n^2 * 8
-            # bytes (20 GB at n = 50,000); float64 stays usable to n ~ 10,000 (the paper, Section 4), so the
-            # sweep stops at 20,000 and says how the error grows.
-            "paper": {"dataset": "cifar10", "n": 20000, "image_ns": [1000, 2000, 5000, 10000, 20000],
-                      "dtypes": ["float32", "float64"], "sweep_ns": [100, 300, 1000, 3000, 10000], "sweep_d": 50,
-                      "deep_n": 2000, "deep_ks": [1, 4, 16, 64],
-                      "sgd_n": 2000, "sgd_steps": 5000, "sgd_lr": 0.01},
-        },
+        # paper: CIFAR-10 pixels (d = 3,072) with random labels. The dense triangular solve needs n^2 * 8
+        # bytes (20 GB at n = 50,000); float64 stays usable to n ~ 10,000 (the paper, Section 4), so the
+        # sweep stops at 20,000 and says how the error grows.
+        paper={"dataset": "cifar10", "n": 20000, "image_ns": [1000, 2000, 5000, 10000, 20000],
+               "dtypes": ["float32", "float64"], "sweep_ns": [100, 300, 1000, 3000, 10000], "sweep_d": 50,
+               "deep_n": 2000, "deep_ks": [1, 4, 16, 64], "sgd_n": 2000, "sgd_steps": 5000, "sgd_lr": 0.01},
         # gpu: everything runs on the host CPU (2 vCPUs on Colab, like the machine this was sized on); plan's
         # cost model there: ~4 min at the paper-profile sizes (n = 20,000 peaks at ~7.3 GB of host memory here).
-        deltas={"gpu": {}},
+        deltas={"gpu": {},
+                # quick: real MNIST digits (784 pixels / 255) with random labels, n up to 4,000
+                "quick": {"dataset": "mnist5k", "n": 4000, "image_ns": [500, 1000, 2000, 4000],
+                          "sweep_ns": [100, 300, 1000, 3000], "deep_n": 1000, "deep_ks": [1, 4, 16], "sgd_n": 300,
+                          "sgd_steps": 1000}},
         reasons={"gpu": "none: the whole experiment runs on the host CPU, about 4 minutes at the paper-profile sizes "
-                        "(the largest construction, n = 20,000 in float64, needs about 7 GB of host memory)"},
+                        "(the largest construction, n = 20,000 in float64, needs about 7 GB of host memory)",
+                 "quick": "the offline digits (no network) with random labels, n up to 4,000 (the offline set's "
+                          "size), and smaller sweeps and SGD comparison: the rendered book runs on 2 CPU cores"},
         doc="Theorem 1's two-layer ReLU net built from data: 2n + d weights, fit error on random labels vs n and dtype.",
         expect={"quick": "params == 2n + d; float64 fits 4,000 MNIST digits with random labels, all labels recovered"},
     ),
