@@ -17,7 +17,7 @@ from rethinking_lib.planning import estimate
 
 assert torch.cuda.is_available(), "needs a CUDA GPU"
 print("device:", torch.cuda.get_device_name(0), "torch", torch.__version__, flush=True)
-CASES = [("kernel", {}), ("stability", {}), ("memorization", {"ps": [0.4]}), ("pac", {}),
+CASES = [("kernel", {}), ("stability", {}), ("memorization", {"ps": [0.4]}),
          ("double_descent", {}), ("minnorm", {}), ("theorem1", {})]
 for name, overrides in CASES:
     est, parts = estimate.cost_estimate(name, "quick", True, **overrides)

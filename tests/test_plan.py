@@ -101,14 +101,18 @@ def test_cost_models_cover_every_experiment_without_declared_runs_and_count_its_
         # table2 without a root shows the reported table only: no runs and nothing to compute
         if not exp.run_specs("paper") and name != "table2":
             assert exp.cost is not None, name
-    cfg = experiments.get("pac").config("paper")
-    its = estimate.cost_items("pac", cfg, memory=80e9)
-    n, m = runs.DATA_SIZES["cifar10"]
-    assert [it["spec"]["model"] for it in its] == cfg["models"]
-    assert all(it["train_images"] == len(cfg["conditions"]) * cfg["epochs"] * n for it in its)
-    assert all(it["eval_images"] == len(cfg["conditions"]) * cfg["epochs"] * (n + m) for it in its)
-    assert all(it["upper_bound"] for it in its)  # pac's runs stop at 100% training accuracy
-    assert not any(it.get("upper_bound") for it in estimate.cost_items("stability", experiments.get("stability").config("quick")))
+    # pac's runs are declared (estimated as training runs, stopped at 100%: an upper bound), not a cost model
+    assert experiments.get("pac").cost is None
+    assert len(experiments.get("pac").run_specs("paper")) == 4
+    assert all(s["stop_at_100"] for s in experiments.get("pac").run_specs("paper"))
+    # stability's MLP pair: S and S', true and random labels, each epoch also scoring train and test sets
+    cfg = experiments.get("stability").config("quick")
+    its = estimate.cost_items("stability", cfg, memory=80e9)
+    (net,) = [it for it in its if it["kind"] == "train"]
+    n, m = cfg["n"], runs.DATA_SIZES[cfg["dataset"]][1]
+    assert net["spec"]["model"] == cfg["net_model"]
+    assert net["train_images"] == 4 * cfg["net_epochs"] * n and net["eval_images"] == 4 * cfg["net_epochs"] * (n + m)
+    assert not any(it.get("upper_bound") for it in its)
     # the kernel experiment's work grows with n (cubically for the solves) and falls back to float32 when K
     # does not fit: MNIST's 60,000 x 60,000 float64 K is 28.8 GB
     kcfg = experiments.get("kernel").config("paper")

@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 
 from .. import paper
-from ..config import cost, profiles
+from ..config import profiles
 from ..config.claims import Claim
 from ..config.experiment import Experiment, Whole
 from ..config.settings import GPU_DELTA, learning_rates
@@ -176,30 +176,36 @@ def reported_errors(model: str, condition: str) -> tuple[float, float]:
     raise ValueError(f"model={model!r} is not in Table 1: choose from {sorted({r[0] for r in paper.TABLE1})}")
 
 
+def pac_specs(cfg: dict) -> list[dict]:
+    """One run per model and label condition (``cfg["run"]["seed"]``: the experiment's seed, ``runs.seeded``):
+    the paper's SGD and learning rate with its decay per step, stopped at 100% training accuracy."""
+    seed = cfg.get("run", {}).get("seed", 0)
+    return [runs.spec(model=name, dataset=cfg["dataset"], n_train=cfg["n_train"], n_test=cfg["n_test"], condition=cond,
+                      lr=cfg["lr"][name], lr_decay="paper", epochs=cfg["epochs"], stop_at_100=True, seed=seed)
+            for name in cfg["models"] for cond in cfg["conditions"]]
+
+
 def run(cfg: dict, *, seed: int, progress: bool | None, out) -> dict:
     """Train each model on true and random labels; held-out error with Hoeffding interval; classical bounds."""
     _check_delta(cfg["delta"])  # fail before training, not after
     unknown = set(cfg["models"]) - set(DEPTH)
     if unknown:
         raise ValueError(f"models={sorted(unknown)} are unknown: choose from {', '.join(DEPTH)}")
-    device = profiles.device(cfg["profile"])
+    profiles.device(cfg["profile"])  # warns when a GPU profile runs on the CPU
     sizes = data.load(cfg["dataset"], n_train=cfg["n_train"], n_test=cfg["n_test"])
     n_train, n_test = len(sizes.y_train), len(sizes.y_test)
     del sizes
     delta = cfg["delta"]
     rows = []
-    for name in cfg["models"]:
-        for cond in cfg["conditions"]:
-            s = runs.spec(model=name, dataset=cfg["dataset"], n_train=cfg["n_train"], n_test=cfg["n_test"],
-                          condition=cond, lr=cfg["lr"][name], lr_decay=runs.paper_lr_decay(n_train),
-                          epochs=cfg["epochs"], stop_at_100=True, seed=seed, device=device)
-            h = runs.run_one(s, out=out, progress=progress, checkpoint=cfg["profile"] in ("gpu", "paper"))["result"]
-            train_err, test_err = 1 - h["train_acc"], 1 - h["test_acc"]
-            lo, hi = hoeffding_interval(test_err, n_test, delta)
-            rows.append({"model": name, "condition": cond, "n_train": n_train, "n_test": n_test,
-                         "train_error": train_err, "test_error": test_err, "test_error_ci": [lo, hi],
-                         "epochs": h["epochs_run"], "wall_time": h["wall_time"],
-                         "bounds": bounds_for(h["n_params"], DEPTH[name], n_train, delta, train_err)})
+    for s in pac_specs(runs.seeded(cfg, seed)):
+        name, cond = s["model"], s["condition"]
+        h = runs.run_one(s, out=out, progress=progress, checkpoint=cfg["profile"] in ("gpu", "paper"))["result"]
+        train_err, test_err = 1 - h["train_acc"], 1 - h["test_acc"]
+        lo, hi = hoeffding_interval(test_err, n_test, delta)
+        rows.append({"model": name, "condition": cond, "n_train": n_train, "n_test": n_test,
+                     "train_error": train_err, "test_error": test_err, "test_error_ci": [lo, hi],
+                     "epochs": h["epochs_run"], "wall_time": h["wall_time"],
+                     "bounds": bounds_for(h["n_params"], DEPTH[name], n_train, delta, train_err)})
     summary = {f"{r['model']} {r['condition']}": {
         "train_error": round(r["train_error"], 4), "test_error": round(r["test_error"], 4),
         "test_error_ci": [round(v, 4) for v in r["test_error_ci"]],
@@ -210,17 +216,9 @@ def run(cfg: dict, *, seed: int, progress: bool | None, out) -> dict:
     return {"rows": rows, "delta": delta, "summary": summary}
 
 
-# --- its cost (what the plan estimates before anything runs: ``config.cost``) ---------------------------------
-
-def cost_model(cfg: dict, memory: float) -> list[dict]:
-    n, m = cost.sizes(cfg["dataset"], cfg["n_train"], cfg["n_test"])
-    return [cost.train(f"{model}, {len(cfg['conditions'])} label conditions", model, cfg["dataset"], n, cfg["epochs"],
-                       n_eval=n + m, times=len(cfg["conditions"]), stops_early=True) for model in cfg["models"]]
-
-
 EXPERIMENTS = {
     "pac": Experiment(
-        "pac", run, cost=cost_model,
+        "pac", run, specs=pac_specs,
         paper={"dataset": "cifar10", "n_train": None, "n_test": None, "models": ["mlp_1x512", "inception_small"],
                "conditions": ["true_labels", "random_labels"], "lr": learning_rates("mlp_1x512", "inception_small"),
                "epochs": 100, "delta": 0.05},
