@@ -19,22 +19,28 @@ def names(cell: str) -> list[str]:
     return re.findall(r"`([^`]+)`", cell)
 
 
+def expected_cells(page: str) -> list[str]:
+    """The page, chapter module, figure module and experiment cells of ``page``'s row, from the declarations."""
+    mods = [m.__name__.rsplit(".", 1)[1] for m in chapters.MODULES if m.CHAPTER == page]
+    figure_dir = Path(chapters.__file__).parents[1] / "figures"
+    figs = [m for m in mods if (figure_dir / f"{m}.py").is_file()]
+    return [", ".join(f"`{x}`" for x in xs) for xs in ([page], mods, figs, experiments.chapters()[page])]
+
+
 def test_the_readme_table_lists_every_chapter_its_modules_figures_and_experiments():
     declared = experiments.chapters()
     rows = chapter_table(README.read_text())
     pages = [names(page)[0] for _, page, *_ in rows]
     assert [p for p in pages if p in declared] == list(declared)  # every chapter, once, in the book's order
-    for title, page, modules, figures, exps in rows:
-        (page,) = names(page)
+    for title, *cells in rows:
+        (page,) = names(cells[0])
         if page not in declared:  # a page without experiments (the conclusion)
-            assert not names(exps), page
+            assert not names(cells[3]), page
             continue
         assert title.split()[0] == str(int(page[:2])), page
-        mods = [m.__name__.rsplit(".", 1)[1] for m in chapters.MODULES if m.CHAPTER == page]
-        assert names(modules) == mods, page
-        figure_dir = Path(chapters.__file__).parents[1] / "figures"
-        assert names(figures) == [m for m in mods if (figure_dir / f"{m}.py").is_file()], page
-        assert names(exps) == declared[page], page
+        want = expected_cells(page)
+        assert [names(c) for c in cells] == [names(c) for c in want], \
+            f"README.md: the row of {page} should read | {title} | {' | '.join(want)} |"
 
 
 def test_the_parser_reads_a_table_cell_by_cell():
