@@ -160,3 +160,21 @@ def test_every_delta_of_an_experiment_with_its_own_settings_says_why():
             if delta:
                 assert len(exp.reasons.get(p, "")) > 20, (name, p)
                 assert exp.reasons[p] in page, (name, p)
+
+
+def test_every_per_model_learning_rate_is_the_papers():
+    """One place per learning rate (``paper.LR``): every experiment's per-model lr, in every profile, is read from it."""
+    from rethinking_lib import paper
+
+    checked = 0
+    for name in experiments.names():
+        for p in ("quick", "gpu", "paper"):
+            cfg = experiments.get(name).config(p)
+            per_model = {m: v["lr"] for m, v in cfg.get("model_settings", {}).items()}
+            if isinstance(cfg.get("lr"), dict):
+                per_model |= {m: v for m, v in cfg["lr"].items() if m in paper.LR}
+            elif "lr" in cfg and ("model" in cfg or "net_model" in cfg):  # one network (bounds: D&R's, no model key)
+                per_model[cfg.get("model", cfg.get("net_model"))] = cfg["lr"]
+            assert per_model == {m: paper.LR[m] for m in per_model}, (name, p)
+            checked += len(per_model)
+    assert checked > 30
