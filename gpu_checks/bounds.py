@@ -18,7 +18,8 @@ from rethinking_lib.chapters import ch08_bounds as bounds
 
 assert torch.cuda.is_available(), "needs a CUDA GPU"
 print("device:", torch.cuda.get_device_name(0), "torch", torch.__version__)
-cfg = {**bounds.QUICK, "n_train": None, "posterior_steps": 20_000, "mc_samples": 1_000, "device": "cuda"}
+cfg = {**bounds.EXPERIMENTS["bounds"].base("quick"), "n_train": None, "posterior_steps": 20_000, "mc_samples": 1_000,
+       "device": "cuda"}
 out = {}
 for p in (0.0, 1.0):
     t = time.perf_counter()

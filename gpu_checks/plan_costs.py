@@ -13,14 +13,14 @@ import time
 import torch
 
 from rethinking_lib import experiments
-from rethinking_lib.planning import plan
+from rethinking_lib.planning import estimate
 
 assert torch.cuda.is_available(), "needs a CUDA GPU"
 print("device:", torch.cuda.get_device_name(0), "torch", torch.__version__, flush=True)
-CASES = [("kernel", {}), ("stability", {}), ("memorization", {"ps": [0.4]}), ("pac", {}),
+CASES = [("kernel", {}), ("stability", {}), ("memorization", {"ps": [0.4]}),
          ("double_descent", {}), ("minnorm", {}), ("theorem1", {})]
 for name, overrides in CASES:
-    est, parts = plan.cost_estimate(name, "quick", True, **overrides)
+    est, parts = estimate.cost_estimate(name, "quick", True, **overrides)
     bound = any(p["upper_bound"] for p in parts)
     cfg = dict(experiments.get(name).config("quick", **overrides), profile="quick")
     t0 = time.perf_counter()

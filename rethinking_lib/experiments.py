@@ -1,10 +1,11 @@
 """The registry of the book's experiments: one name per figure / table / measurement, from the chapters.
 
-Each chapter module (``chapters/``) declares its experiments (``EXPERIMENTS``, a dict of
-``config.experiment.Experiment``); ``chapters.MODULES`` lists the chapter modules in the book's order, and
-everything that lists experiments (the command line, ``plan``, the appendix, the README's table) is derived
-from here. ``run`` resolves the profile, checks and applies overrides (a notebook's knobs, ``--set KEY=VALUE``),
-and goes through the results store, so a run with the same config is loaded instead of repeated::
+Each chapter module (``chapters/``) declares its book page (``CHAPTER``) and its experiments (``EXPERIMENTS``,
+a dict of ``config.experiment.Experiment``); ``chapters.MODULES`` lists the chapter modules in the book's
+order, and everything that lists experiments (the command line, the plan's chapter map ``chapters()``, the
+appendix, the README's table) is derived from here. ``run`` resolves the profile, checks and applies overrides
+(a notebook's knobs, ``--set KEY=VALUE``), and goes through the results store, so a run with the same config is
+loaded instead of repeated::
 
     python -m rethinking_lib run fig1bc --profile quick --json
     python -m rethinking_lib config fig1bc --profile paper --json
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import os
 
-from . import chapters
+from . import chapters as chapters_pkg
 from .config import profiles
 from .config.experiment import Experiment
 from .store import results
@@ -26,7 +27,7 @@ from .store import results
 def registry() -> dict[str, Experiment]:
     """name -> Experiment, in the book's order (chapter by chapter, as each chapter module declares them)."""
     out: dict[str, Experiment] = {}
-    for mod in chapters.MODULES:
+    for mod in chapters_pkg.MODULES:
         for name, exp in mod.EXPERIMENTS.items():
             if name in out:
                 raise ValueError(f"experiment {name!r} is declared twice ({mod.__name__})")
@@ -36,6 +37,15 @@ def registry() -> dict[str, Experiment]:
 
 def names() -> list[str]:
     return list(registry())
+
+
+def chapters() -> dict[str, list[str]]:
+    """book page -> the names of the experiments it runs, in the book's order: each chapter module's
+    ``CHAPTER`` (a notebook stem in ``book/`` and ``_toc.yml``) and its ``EXPERIMENTS``."""
+    out: dict[str, list[str]] = {}
+    for mod in chapters_pkg.MODULES:
+        out.setdefault(mod.CHAPTER, []).extend(mod.EXPERIMENTS)
+    return out
 
 
 def get(name: str) -> Experiment:

@@ -47,3 +47,13 @@ def test_page_table_links_each_chapter_and_says_agreement_in_words():
     rows = [{"claim": "c", "section": "2", "chapter": "04_randomization_tests", "paper": "p", "ours": "o", "agrees": None}]
     assert claims.page_table(rows) == [{"claim": "c", "paper section": "2", "chapter": "[04](04_randomization_tests.ipynb)",
                                         "paper": "p", "this build": "o", "agrees": "not measured"}]
+def test_each_claim_is_declared_with_the_experiment_it_checks_in_book_order():
+    from rethinking_lib import chapters
+
+    for mod in chapters.MODULES:
+        for c in getattr(mod, "CLAIMS", []):
+            assert c.experiment in mod.EXPERIMENTS, (mod.__name__, c.claim)  # the chapter module that declares it
+    pages = [chapter for chapter, _ in claims.CLAIMS]
+    book = list(experiments.chapters())
+    assert pages == sorted(pages, key=book.index)  # gathered in the book's order
+    assert len({c.claim for _, c in claims.CLAIMS}) == len(claims.CLAIMS)

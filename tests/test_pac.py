@@ -177,7 +177,9 @@ def test_run_rows_follow_the_stored_runs_and_the_formulas(tmp_path):
 
     for r in res["rows"]:
         s = runs.spec(model="mlp_1x512", dataset="digits", n_train=64, n_test=40, condition=r["condition"], lr=0.01,
-                      lr_decay=runs.paper_lr_decay(64), epochs=1, stop_at_100=True, seed=3, device="cpu")
+                      lr_decay=runs.paper_lr_decay(64), epochs=1, stop_at_100=True, seed=3)
+        assert s in pac.pac_specs(runs.seeded(cfg, 3))  # the declared runs (``Experiment.specs``) are the trained ones
+        assert runs.stored(s, tmp_path)
         h = runs.run_one(s, out=tmp_path)["result"]  # the stored run, not a new one
         assert (r["n_train"], r["n_test"], r["epochs"], r["wall_time"]) == (64, 40, h["epochs_run"], h["wall_time"])
         assert r["train_error"] == 1 - h["train_acc"] and r["test_error"] == 1 - h["test_acc"]

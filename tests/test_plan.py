@@ -5,22 +5,44 @@ import json
 import pytest
 
 from rethinking_lib import experiments
+from rethinking_lib.config import cost
 from rethinking_lib.engine import runs
-from rethinking_lib.planning import costs, plan
+from rethinking_lib.planning import estimate, plan
 
 
-def test_chapters_map_every_experiment_once():
-    listed = [e for exps in plan.CHAPTERS.values() for e in exps]
-    assert len(listed) == len(set(listed))
-    assert set(listed) <= set(experiments.names())
-    assert {"fig1a", "fig1bc", "table1", "fig2", "pac", "rademacher", "stability", "theorem1", "kernel",
-            "minnorm"} <= set(listed)
+def test_chapters_map_every_experiment_once_in_the_registrys_order():
+    listed = [e for exps in experiments.chapters().values() for e in exps]
+    assert listed == experiments.names()  # every experiment, once, chapter by chapter
+    assert experiments.chapters()["04_randomization_tests"] == ["fig1a", "fig1bc", "memorization"]
+
+
+def test_chapters_are_the_chapter_notebooks_of_the_toc_that_run_experiments():
+    """The derived chapter map names exactly the numbered chapter pages of _toc.yml, in the book's order, and each
+    page runs its chapter's experiments (names them, or calls the chapter module that declares them)."""
+    import json
+    import re
+    import sys
+    from pathlib import Path
+
+    from rethinking_lib import chapters as chapter_modules
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    import book_toc
+
+    pages = [p.stem for p in book_toc.toc_files() if p.suffix == ".ipynb"]
+    assert list(experiments.chapters()) == [p for p in pages if re.match(r"\d\d_", p)]
+    for mod in chapter_modules.MODULES:
+        nb = json.loads((book_toc.REPO / "book" / f"{mod.CHAPTER}.ipynb").read_text())
+        code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+        module = mod.__name__.rsplit(".", 1)[1]
+        for name in mod.EXPERIMENTS:
+            assert re.search(rf"[\"']{name}[\"']", code) or module in code, (mod.CHAPTER, name)
 
 
 def test_gpu_plan_on_the_cpu_lists_every_chapter_with_a_calibrated_estimate(tmp_path, monkeypatch):
     monkeypatch.setattr("rethinking_lib.config.profiles.has_cuda", lambda: False)
     plans = plan.chapter_plan("gpu", out=tmp_path)
-    assert [p["chapter"] for p in plans] == list(plan.CHAPTERS)
+    assert [p["chapter"] for p in plans] == list(experiments.chapters())
     for p in plans:
         assert p["runs"] and p["missing"] == len(p["runs"])  # an empty store: nothing stored
         assert not p["estimated_on"]["measured"] and "target device" in p["estimated_on"]["note"]
@@ -31,7 +53,7 @@ def test_gpu_plan_on_the_cpu_lists_every_chapter_with_a_calibrated_estimate(tmp_
     ch4 = next(p for p in plans if p["chapter"] == "04_randomization_tests")
     assert ch4["est_s_total"] > 0
     s = experiments.get("fig1a").run_specs("gpu")[0]
-    train_rate, eval_rate = plan.calibrated_rates(s, "gpu")
+    train_rate, eval_rate = estimate.calibrated_rates(s, "gpu")
     n = runs.train_size(s)
     expect = s["epochs"] * (n / train_rate + (n + s["n_test"]) / eval_rate)
     assert ch4["runs"][0]["est_s"] == pytest.approx(expect)
@@ -41,8 +63,8 @@ def test_quick_plan_measures_steps_here_and_counts_stored_runs(tmp_path):
     s = runs.spec(model="mlp_1x512", dataset="digits", n_train=64, n_test=32, epochs=1, width=0.125)
     runs.run_one(s, out=tmp_path)
     assert runs.stored(s, tmp_path)
-    rates = plan.measured_rates(s)
-    assert rates[0] > 0 and rates[1] > 0 and plan.measured_rates(s) == rates  # cached per process
+    rates = estimate.measured_rates(s)
+    assert rates[0] > 0 and rates[1] > 0 and estimate.measured_rates(s) == rates  # cached per process
     (cp,) = plan.chapter_plan("quick", out=tmp_path, chapters=["04_randomization_tests"])
     assert cp["estimated_on"]["measured"] and cp["est_s_total"] > 0
     # every run still to do has an estimate, including memorization's own computation (its cost model)
@@ -62,7 +84,7 @@ def test_plan_cli_json_lists_every_chapter(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr("rethinking_lib.config.profiles.has_cuda", lambda: False)
     assert main(["plan", "--profile", "gpu", "--json", "--out", str(tmp_path)]) == 0
     plans = json.loads(capsys.readouterr().out)
-    assert [p["chapter"] for p in plans] == list(plan.CHAPTERS)
+    assert [p["chapter"] for p in plans] == list(experiments.chapters())
     for p in plans:
         assert {"chapter", "experiments", "runs", "est_s_total", "missing"} <= set(p)
         assert all({"experiment", "desc", "stored", "est_s"} <= set(x) for x in p["runs"])
@@ -75,35 +97,42 @@ def test_unknown_chapter_is_a_clear_error():
 
 def test_cost_models_cover_every_experiment_without_declared_runs_and_count_its_work():
     for name in experiments.names():
-        if not experiments.get(name).run_specs("paper"):
-            assert name in costs.MODELS, name
-    cfg = experiments.get("pac").config("paper")
-    its = costs.items("pac", cfg, memory=80e9)
-    n, m = runs.DATA_SIZES["cifar10"]
-    assert [it["spec"]["model"] for it in its] == cfg["models"]
-    assert all(it["train_images"] == len(cfg["conditions"]) * cfg["epochs"] * n for it in its)
-    assert all(it["eval_images"] == len(cfg["conditions"]) * cfg["epochs"] * (n + m) for it in its)
-    assert all(it["upper_bound"] for it in its)  # pac's runs stop at 100% training accuracy
-    assert not any(it.get("upper_bound") for it in costs.items("stability", experiments.get("stability").config("quick")))
+        exp = experiments.get(name)
+        # table2 without a root shows the reported table only: no runs and nothing to compute
+        if not exp.run_specs("paper") and name != "table2":
+            assert exp.cost is not None, name
+    # pac's runs are declared (estimated as training runs, stopped at 100%: an upper bound), not a cost model
+    assert experiments.get("pac").cost is None
+    assert len(experiments.get("pac").run_specs("paper")) == 4
+    assert all(s["stop_at_100"] for s in experiments.get("pac").run_specs("paper"))
+    # stability's MLP pair: S and S', true and random labels, each epoch also scoring train and test sets
+    cfg = experiments.get("stability").config("quick")
+    its = estimate.cost_items("stability", cfg, memory=80e9)
+    (net,) = [it for it in its if it["kind"] == "train"]
+    n, m = cfg["n"], runs.DATA_SIZES[cfg["dataset"]][1]
+    assert net["spec"]["model"] == cfg["net_model"]
+    assert net["train_images"] == 4 * cfg["net_epochs"] * n and net["eval_images"] == 4 * cfg["net_epochs"] * (n + m)
+    assert not any(it.get("upper_bound") for it in its)
     # the kernel experiment's work grows with n (cubically for the solves) and falls back to float32 when K
     # does not fit: MNIST's 60,000 x 60,000 float64 K is 28.8 GB
     kcfg = experiments.get("kernel").config("paper")
-    big = costs.items("kernel", kcfg, memory=80e9)
-    small = costs.items("kernel", dict(kcfg, n_train=10_000, n_test=5_000), memory=80e9)
+    big = estimate.cost_items("kernel", kcfg, memory=80e9)
+    small = estimate.cost_items("kernel", dict(kcfg, n_train=10_000, n_test=5_000), memory=80e9)
     chol = lambda its: [it for it in its if it["op"] == "cholesky"][0]  # noqa: E731
     assert chol(big)["flops"] == pytest.approx(60_000 ** 3 / 3) and chol(small)["flops"] == pytest.approx(10_000 ** 3 / 3)
-    assert chol(big)["dtype"] == "float64" and chol(costs.items("kernel", kcfg, memory=15e9))["dtype"] == "float32"
+    assert chol(big)["dtype"] == "float64" and chol(estimate.cost_items("kernel", kcfg, memory=15e9))["dtype"] == "float32"
 
 
 def test_calibrated_dense_work_is_flops_over_the_documented_rate():
-    it = costs.dense("x", 4.05e12, dtype="float32")
-    assert plan.item_seconds(it, "gpu", measured=False) == pytest.approx(4.05e12 / plan.CALIBRATION["gpu"]["dense"]["float32"])
-    host = costs.dense("y", 1e9, on="host")  # host work is measured here even for a GPU profile
-    assert plan.item_seconds(host, "gpu", measured=False) == pytest.approx(1e9 / costs.dense_rate("matmul", "float64", "host"))
+    it = cost.dense("x", 4.05e12, dtype="float32")
+    rate = estimate.CALIBRATION["gpu"]["dense"]["float32"]
+    assert estimate.item_seconds(it, "gpu", measured=False) == pytest.approx(4.05e12 / rate)
+    host = cost.dense("y", 1e9, on="host")  # host work is measured here even for a GPU profile
+    assert estimate.item_seconds(host, "gpu", measured=False) == pytest.approx(1e9 / cost.dense_rate("matmul", "float64", "host"))
     with pytest.raises(ValueError, match="op="):
-        costs.dense("z", 1.0, op="fft")
-    with pytest.raises(ValueError, match="no cost model"):
-        costs.items("fig1a", {})
+        cost.dense("z", 1.0, op="fft")
+    with pytest.raises(ValueError, match="declares no cost model"):
+        estimate.cost_items("fig1a", {})
 
 
 def test_changes_name_what_a_profile_reduces():

@@ -142,6 +142,39 @@ def test_every_experiment_has_an_explicit_gpu_delta_with_its_reason():
         exp = experiments.get(name)
         assert "gpu" in exp.deltas, name
         assert exp.config("gpu") == merge(exp.base("paper"), exp.deltas["gpu"]), name
-        if exp.paper is None or not exp.run_specs("gpu"):  # the settings-based runs are explained by CHOICES
+        if not exp.run_specs("gpu"):  # the settings-based runs are explained by CHOICES
             assert len(exp.reasons.get("gpu", "")) > 20, name
     assert "gpu profile (one T4" in appendix.appendix_markdown()
+
+
+def test_every_delta_of_an_experiment_with_its_own_settings_says_why():
+    """One scheme: a paper config and deltas; each delta says why, in the appendix (experiments built on the
+    shared per-model training settings are explained by CHOICES instead)."""
+    page = appendix.appendix_markdown()
+    for name in experiments.names():
+        exp = experiments.get(name)
+        assert set(exp.deltas) <= {"gpu", "quick"}, name
+        if "model_settings" in exp.paper:
+            continue
+        for p, delta in exp.deltas.items():
+            if delta:
+                assert len(exp.reasons.get(p, "")) > 20, (name, p)
+                assert exp.reasons[p] in page, (name, p)
+
+
+def test_every_per_model_learning_rate_is_the_papers():
+    """One place per learning rate (``paper.LR``): every experiment's per-model lr, in every profile, is read from it."""
+    from rethinking_lib import paper
+
+    checked = 0
+    for name in experiments.names():
+        for p in ("quick", "gpu", "paper"):
+            cfg = experiments.get(name).config(p)
+            per_model = {m: v["lr"] for m, v in cfg.get("model_settings", {}).items()}
+            if isinstance(cfg.get("lr"), dict):
+                per_model |= {m: v for m, v in cfg["lr"].items() if m in paper.LR}
+            elif "lr" in cfg and ("model" in cfg or "net_model" in cfg):  # one network (bounds: D&R's, no model key)
+                per_model[cfg.get("model", cfg.get("net_model"))] = cfg["lr"]
+            assert per_model == {m: paper.LR[m] for m in per_model}, (name, p)
+            checked += len(per_model)
+    assert checked > 30

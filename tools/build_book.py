@@ -137,20 +137,21 @@ def default_jobs() -> int:
 
 def execution_order(notebooks: list[Path], history: dict[str, float], profile: str = "quick"
                     ) -> tuple[list[Path], list[Path]]:
-    """(chapters, readers): the chapters (pages that train, named in ``plan.CHAPTERS``), longest first, and the
-    pages that only read the chapters' stored runs (the conclusion), which run after every chapter has
+    """(chapters, readers): the chapters (pages that train, named in ``experiments.chapters()``), longest first,
+    and the pages that only read the chapters' stored runs (the conclusion), which run after every chapter has
     finished: run before, they would train the chapters' runs themselves.
 
     Longest first by the last build's wall times (``history``); without them, by the number of training runs
     the chapter declares (an experiment with its own computation counts as one), ties in toc order."""
     from rethinking_lib import experiments
-    from rethinking_lib.planning import plan
+
+    book = experiments.chapters()
 
     def runs(stem: str) -> int:
-        return sum(max(1, len(experiments.get(name).run_specs(profile))) for name in plan.CHAPTERS[stem])
+        return sum(max(1, len(experiments.get(name).run_specs(profile))) for name in book[stem])
 
-    chapters = [nb for nb in notebooks if nb.stem in plan.CHAPTERS]
-    readers = [nb for nb in notebooks if nb.stem not in plan.CHAPTERS]
+    chapters = [nb for nb in notebooks if nb.stem in book]
+    readers = [nb for nb in notebooks if nb.stem not in book]
     if all(nb.stem in history for nb in chapters):
         chapters.sort(key=lambda nb: -history[nb.stem])
     else:

@@ -1,9 +1,16 @@
 """Mutation testing, one core module at a time against that module's own tests (not part of the default tests).
 
-    python tools/mutation.py theorem1                 # mutate rethinking_lib/theorem1.py, run tests/test_theorem1.py
-    python tools/mutation.py kernels implicit --max-children 2
-    python tools/mutation.py theorem1 --keep /tmp/mut # keep the work copy (then: cd /tmp/mut/theorem1 && mutmut browse)
+    python tools/mutation.py ch06_theorem1            # mutate rethinking_lib/chapters/ch06_theorem1.py with its tests
+    python tools/mutation.py kernel_solver ch07_minnorm --max-children 2
+    python tools/mutation.py ch06_theorem1 --keep /tmp/mut   # keep the work copy (then: mutmut browse in it)
     python tools/mutation.py corrupt --diffs          # print the changed lines of every surviving mutant
+    python tools/mutation.py --list                   # every module and its tests
+
+A module is named by its file's stem (``corrupt``, ``ch01_pac``), or by its dotted path below ``rethinking_lib``
+where two tested modules share a stem; the dotted path (``chapters.ch01_pac``) is accepted for every module.
+Its tests are derived, not kept by hand: the test files that import it (``import rethinking_lib.X``,
+``from rethinking_lib.P import X`` or ``from rethinking_lib.X import ...``, found with ``ast``); a module no
+test file imports is not offered.
 
 Tool: mutmut (>= 3.3, ``pip install mutmut``): it copies the package to ``mutants/``, turns every function
 into a trampoline to its mutated versions, collects which tests reach which function, and per mutant runs
@@ -23,6 +30,7 @@ in the kept copy shows the diff (some are equivalent: e.g. a changed default nob
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
 import shlex
@@ -34,22 +42,48 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 
-# module -> (files mutated, the tests that check them)
-MODULES = {
-    "theorem1": (["rethinking_lib/theorem1.py"], ["tests/test_theorem1.py"]),
-    "kernels": (["rethinking_lib/kernels.py", "rethinking_lib/kernel_solver.py", "rethinking_lib/kernel_features.py"],
-                ["tests/test_kernels.py"]),
-    "implicit": (["rethinking_lib/implicit.py"], ["tests/test_implicit.py"]),
-    "data": (["rethinking_lib/data.py"], ["tests/test_data.py"]),
-    "corrupt": (["rethinking_lib/corrupt.py"], ["tests/test_corrupt.py"]),
-    "models": (["rethinking_lib/models.py"], ["tests/test_models.py"]),
-    "train": (["rethinking_lib/train.py"], ["tests/test_train.py"]),
-    "runs": (["rethinking_lib/runs.py"], ["tests/test_runs.py", "tests/test_train.py", "tests/test_sweep.py"]),
-    "results": (["rethinking_lib/results.py"], ["tests/test_results.py", "tests/test_results_concurrency.py"]),
-    "pac": (["rethinking_lib/pac.py"], ["tests/test_pac.py"]),
-    "rademacher": (["rethinking_lib/rademacher.py"], ["tests/test_rademacher.py"]),
-    "stability": (["rethinking_lib/stability.py"], ["tests/test_stability.py"]),
-}
+PACKAGE = "rethinking_lib"
+
+
+def _imported_modules(tree: ast.AST) -> set[str]:
+    """Every dotted module name a file imports, with each ``from P import X`` counted as both P and P.X
+    (X may be a module or a name in P: only names that are modules are looked up)."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module)
+            found |= {f"{node.module}.{a.name}" for a in node.names}
+    return found
+
+
+def modules(repo: Path = REPO) -> dict[str, tuple[list[str], list[str]]]:
+    """name -> ([the module's file], [the test files that import it]), for every module some test imports."""
+    files = sorted(p for p in (repo / PACKAGE).rglob("*.py") if p.stem not in ("__init__", "__main__"))
+    dotted = {f: ".".join(f.relative_to(repo).with_suffix("").parts) for f in files}
+    imports = {t: _imported_modules(ast.parse(t.read_text())) for t in sorted((repo / "tests").glob("test_*.py"))}
+    tested = {f: [t.relative_to(repo).as_posix() for t, names in imports.items() if dotted[f] in names] for f in files}
+    tested = {f: tests for f, tests in tested.items() if tests}
+    stems = [f.stem for f in tested]
+    out = {}
+    for f, tests in tested.items():
+        name = f.stem if stems.count(f.stem) == 1 else dotted[f].removeprefix(f"{PACKAGE}.")
+        out[name] = ([f.relative_to(repo).as_posix()], tests)
+    return out
+
+
+def resolve(name: str) -> str:
+    """A module's name in ``MODULES``, from its name or its dotted path below the package."""
+    if name in MODULES:
+        return name
+    for key, (mutate, _) in MODULES.items():
+        if ".".join(Path(mutate[0]).with_suffix("").parts[1:]) == name:
+            return key
+    raise KeyError(name)
+
+
+MODULES = modules()
 
 # appended to the work copy's tests/conftest.py: a fresh results store for every test
 FRESH_STORE = '''
@@ -110,8 +144,8 @@ def run_module(name: str, work: Path, *, timeout: int, max_children: int, only: 
     env["OMP_NUM_THREADS"] = "1"  # mutmut's time limit is CPU time: one thread keeps it close to wall time
     mutmut = [sys.executable, "-m", "mutmut"]
     try:
-        names = [f"rethinking_lib.{Path(f).stem}.x{sep}{pat}__mutmut_*" for f in mutate for pat in (only or [])
-                 for sep in ("_", "ǁ")]
+        names = [f"{'.'.join(Path(f).with_suffix('').parts)}.x{sep}{pat}__mutmut_*" for f in mutate
+                 for pat in (only or []) for sep in ("_", "ǁ")]
         run = subprocess.run(mutmut + ["run", "--max-children", str(max_children)] + names, cwd=copy, env=env,
                              timeout=timeout, capture_output=True, text=True)
         finished = True
@@ -139,8 +173,8 @@ def run_module(name: str, work: Path, *, timeout: int, max_children: int, only: 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("modules", nargs="+", choices=sorted(MODULES), metavar="MODULE",
-                    help="one or more of " + ", ".join(sorted(MODULES)))
+    ap.add_argument("modules", nargs="*", metavar="MODULE", help="one or more of " + ", ".join(sorted(MODULES)))
+    ap.add_argument("--list", action="store_true", help="print every module with the tests that import it, and exit")
     ap.add_argument("--timeout", type=int, default=1800, help="seconds per module (default 1800)")
     ap.add_argument("--max-children", type=int, default=1, help="parallel mutants (default 1: a shared 2-core machine)")
     ap.add_argument("--keep", type=Path, default=None, help="keep the work copies in this folder")
@@ -150,6 +184,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--diffs", action="store_true", help="print each surviving mutant's changed lines")
     ap.add_argument("--pytest-args", default="", help="extra pytest arguments, e.g. \"-k 'not quick_experiment'\"")
     args = ap.parse_args(argv)
+    if args.list:
+        for name, (mutate, tests) in sorted(MODULES.items()):
+            print(f"{name}: {', '.join(mutate)} <- {', '.join(tests)}")
+        return 0
+    if not args.modules:
+        ap.error("name one or more modules (--list shows them)")
+    try:
+        args.modules = [resolve(m) for m in args.modules]
+    except KeyError as e:
+        ap.error(f"argument MODULE: invalid choice: {e} (choose from {', '.join(sorted(MODULES))})")
     if shutil.which("mutmut") is None and subprocess.run([sys.executable, "-c", "import mutmut"]).returncode:
         ap.exit(2, "error: mutmut is not installed: pip install 'mutmut>=3.3'\n")
     work = args.keep or Path(tempfile.mkdtemp(prefix="mutation-"))

@@ -14,13 +14,19 @@ momentum 0.9, lr 0.01 with the paper's decay per step), trained to 100% training
 
 from __future__ import annotations
 
+from .. import paper
+from ..config import cost
 from ..config.experiment import Experiment
 from ..engine import runs
 
-QUICK = {"model": "mlp_1x512", "dataset": "mnist5k", "n_train": None, "crop": "paper", "lr": 0.01,
-         "lr_decay": runs.paper_lr_decay(4000), "epochs": 200, "batch_size": 128, "ps": [0.2, 0.4, 0.6, 0.8],
+CHAPTER = "04_randomization_tests"  # its page: book/<CHAPTER>.ipynb, listed in _toc.yml
+
+PAPER = {"model": "mlp_1x512", "dataset": "cifar10", "n_train": None, "crop": "paper", "lr": paper.LR["mlp_1x512"],
+         "lr_decay": paper.LR_DECAY_PER_EPOCH, "epochs": 200, "batch_size": 128, "ps": [0.2, 0.4, 0.6, 0.8],
          "summary_p": 0.4, "device": "auto"}
-PAPER = {**QUICK, "dataset": "cifar10", "lr_decay": 0.95, "ps": [0.2, 0.4, 0.6, 0.8]}
+# quick: the offline digits, with the paper's decay per step (an epoch of mnist5k's 4,000 training digits has
+# fewer steps than one of CIFAR-10's 50,000 images)
+QUICK = {"dataset": "mnist5k", "lr_decay": runs.paper_lr_decay(4000)}
 # gpu: 20,000 CIFAR-10 images with the paper's decay per step. Sizing (plan's cost model, T4 calibration): the
 # paper's 50,000 take ~8 min there, on top of ~10 min of Figure 1's runs in the same chapter; this ~3 min.
 GPU_N = 20_000
@@ -80,12 +86,24 @@ def memorization(cfg: dict, *, seed: int = 0, progress=None, out=None) -> dict:
                                              for r in per_p)}}
 
 
+# --- its cost (what the plan estimates before anything runs: ``config.cost``) ---------------------------------
+
+def cost_model(cfg: dict, memory: float) -> list[dict]:
+    """One run per p; each epoch also scores every training example (clean vs corrupted)."""
+    n, m = cost.sizes(cfg["dataset"], cfg["n_train"], None)
+    return [cost.train(f"{cfg['model']} at p = {', '.join(map(str, cfg['ps']))}", cfg["model"], cfg["dataset"], n,
+                       cfg["epochs"], n_eval=2 * n + m, batch_size=cfg["batch_size"], times=len(cfg["ps"]),
+                  stops_early=True)]
+
+
 EXPERIMENTS = {
     "memorization": Experiment(
-        "memorization", memorization, configs={"quick": QUICK, "paper": PAPER}, deltas={"gpu": GPU},
+        "memorization", memorization, paper=PAPER, deltas={"gpu": GPU, "quick": QUICK}, cost=cost_model,
         reasons={"gpu": f"{GPU_N:,} of CIFAR-10's 50,000 images, the paper's MLP, lr and decay per step: the full set "
                         "would push the randomization chapter past 15 minutes on a T4; the clean examples are still "
-                        "fitted epochs before the corrupted ones"},
+                        "fitted epochs before the corrupted ones",
+                 "quick": "the offline digits instead of CIFAR-10 (the quick profile has no network), with the paper's "
+                          "decay per step at their 4,000 training digits"},
         doc="Arpit et al. (2017): per-epoch training accuracy on clean and on corrupted examples, and test accuracy.",
         expect={"quick": "clean examples fitted (90%) epochs before the corrupted ones"}),
 }

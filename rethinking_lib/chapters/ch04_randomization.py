@@ -20,8 +20,11 @@ from __future__ import annotations
 
 from .. import paper
 from ..config import settings
+from ..config.claims import CHANCE_ACC, Claim, model_label, percent, table1_reported
 from ..config.experiment import Experiment
 from ..engine import runs
+
+CHAPTER = "04_randomization_tests"  # its page: book/<CHAPTER>.ipynb, listed in _toc.yml
 
 CHANCE = paper.CHANCE_ERROR  # test error of a 10-class guess
 FIG1A_CONDITIONS = ("true_labels", "random_labels", "shuffled_pixels", "random_pixels", "gaussian")
@@ -253,3 +256,59 @@ EXPERIMENTS = {
                           "ps": settings.QUICK_PS, "checkpoint": False}},
         doc="Figures 1b and 1c: time to overfit and test error against label corruption p."),
 }
+
+
+# --- the paper's claims this chapter's experiments check (the conclusion's table, ``pages.claims``) -------
+
+def random_labels_fitted(rec: dict) -> tuple[str, str, bool]:
+    models = rec["result"]["models"]
+    ours = {m: next(r for r in rows if r["p"] == 1.0)["train_acc"] for m, rows in models.items()}
+    reported = min(table1_reported(m, False, False, "random")[0] for m in ("inception_small", "alexnet_small", "mlp_1x512"))
+    return (f"train accuracy >= {percent(reported)} (Table 1)",
+            ", ".join(f"{model_label(m)}: {percent(a)}" for m, a in ours.items()), all(a >= 0.99 for a in ours.values()))
+
+
+def random_labels_at_chance(rec: dict) -> tuple[str, str, bool]:
+    models = rec["result"]["models"]
+    ours = {m: next(r for r in rows if r["p"] == 1.0)["test_acc"] for m, rows in models.items()}
+    accs = [table1_reported(m, False, False, "random")[1] for m in ("inception_small", "alexnet_small", "mlp_1x512")]
+    return (f"test accuracy {percent(min(accs))} to {percent(max(accs))} (Table 1)",
+            ", ".join(f"{model_label(m)}: {percent(a)}" for m, a in ours.items()),
+            all(abs(a - CHANCE_ACC) <= 0.05 for a in ours.values()))
+
+
+def noise_inputs_fitted(rec: dict) -> tuple[str, str, bool]:
+    s = rec["result"]["summary"]
+    steps = s["steps_to_100"]
+    return ("every condition reaches ~zero training loss (Figure 1a)",
+            ", ".join(f"{c}: {v if v is not None else 'not fitted'} steps" for c, v in steps.items()),
+            bool(s["all_memorized"]))
+
+
+def small_slowdown(rec: dict) -> tuple[str, str, bool]:
+    models = rec["result"]["models"]
+    ours = {m: next(r for r in rows if r["p"] == 1.0)["relative_time"] for m, rows in models.items()}
+    rep = paper.FIG1B_RATIO_AT_1
+    return (", ".join(f"{model_label(m)}: {v:g}x" for m, v in rep.items()) + " (Figure 1b, approximate)",
+            ", ".join(f"{model_label(m)}: {v:.2f}x" if v else f"{model_label(m)}: -" for m, v in ours.items()),
+            all(v is not None and 1.0 <= v <= 10 for v in ours.values()))
+
+
+def error_rises_to_chance(rec: dict) -> tuple[str, str, bool]:
+    models = rec["result"]["models"]
+    ok, parts = True, []
+    for m, rows in models.items():
+        errs = [r["test_error"] for r in sorted(rows, key=lambda r: r["p"])]
+        ok &= all(b >= a - 0.03 for a, b in zip(errs, errs[1:], strict=False)) and errs[-1] >= paper.CHANCE_ERROR - 0.05
+        parts.append(f"{model_label(m)}: {errs[0]:.2f} -> {errs[-1]:.2f}")
+    rep = ", ".join(f"{model_label(m)}: {v:.2f}" for m, v in paper.FIG1C_ERROR_AT_0.items())
+    return f"test error from ({rep}) at p = 0 to 0.9 at p = 1 (Figure 1c)", "; ".join(parts), ok
+
+
+CLAIMS = [
+    Claim("Networks fit random labels", "2, Table 1", "fig1bc", random_labels_fitted),
+    Claim("Random-label test accuracy is at chance", "2, Table 1", "fig1bc", random_labels_at_chance),
+    Claim("Shuffled pixels, random pixels and Gaussian noise are fitted", "2, Figure 1a", "fig1a", noise_inputs_fitted),
+    Claim("Random labels take only a small constant factor longer", "2, Figure 1b", "fig1bc", small_slowdown),
+    Claim("Test error rises with label corruption, to chance", "2, Figure 1c", "fig1bc", error_rises_to_chance),
+]

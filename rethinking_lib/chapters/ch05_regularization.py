@@ -16,9 +16,12 @@ from __future__ import annotations
 
 from .. import paper
 from ..config import settings
+from ..config.claims import Claim, model_label, percent, table1_reported
 from ..config.experiment import Experiment
 from ..engine import runs
 from . import ch04_randomization as rnd
+
+CHAPTER = "05_regularization"  # its page: book/<CHAPTER>.ipynb, listed in _toc.yml
 
 WEIGHT_DECAY = settings.WEIGHT_DECAY
 
@@ -361,3 +364,50 @@ EXPERIMENTS = {
                         "nothing; with one, the tree is the reader's own (ImageNet does not fit a T4 sitting)"},
         doc="Table 2 (ImageNet, Inception V3) as reported; with root=PATH the same runs on any ImageFolder tree."),
 }
+
+
+# --- the paper's claims this chapter's experiments check (the conclusion's table, ``pages.claims``) -------
+
+def regularizers_not_necessary(rec: dict) -> tuple[str, str, bool]:
+    rows = [r for r in rec["result"]["rows"] if r["labels"] == "true"]
+    ours, rep = {}, {}
+    for m in dict.fromkeys(r["model"] for r in rows):
+        mine = [r for r in rows if r["model"] == m]
+        plain = next(r["test_acc"] for r in mine if not r["random_crop"] and not r["weight_decay"])
+        ours[m] = max(r["test_acc"] for r in mine) - plain
+        theirs = [t for mm, c, w, lab, _, t in paper.TABLE1 if mm == m and lab == "true"]
+        rep[m] = (max(theirs) - table1_reported(m, False, False, "true")[1] * 100) / 100
+    pts = ", ".join(f"{model_label(m)}: {100 * v:.1f} pts" for m, v in rep.items())
+    return ("best regularized minus unregularized test accuracy: " + pts,
+            ", ".join(f"{model_label(m)}: {100 * v:.1f} pts" for m, v in ours.items()), all(v <= 0.10 for v in ours.values()))
+
+
+def weight_decay_still_memorizes(rec: dict) -> tuple[str, str, bool]:
+    wd = rec["result"]["summary"]["weight_decay_random_labels"]
+    claim = paper.SECTION3_WEIGHT_DECAY_RANDOM
+    ok = all(acc >= 0.99 for m, acc in wd.items() if claim.get(m) == "fits")
+    return (", ".join(f"{model_label(m)}: {v}" for m, v in claim.items()) + " (Section 3)",
+            ", ".join(f"{model_label(m)}: {percent(a)} train" for m, a in wd.items()), ok)
+
+
+def batch_norm_small_effect(rec: dict) -> tuple[str, str, bool]:
+    s = rec["result"]["summary"]
+    a, b = s["inception_small"]["final_test_acc"], s["inception_small_nobn"]["final_test_acc"]
+    lo, hi = paper.FIG2_BN_TEST_ACC_DIFFERENCE
+    return (f"batch norm changes test accuracy by {100 * lo:.0f}-{100 * hi:.0f} points (Figure 2b)",
+            f"with BN {percent(a)}, without {percent(b)}: {100 * (a - b):+.1f} points", abs(a - b) <= 0.10)
+
+
+def early_stopping_small_gain(rec: dict) -> tuple[str, str, bool]:
+    s = rec["result"]["summary"]
+    gains = {m: v["best_test_acc"] - v["final_test_acc"] for m, v in s.items()}
+    return ("early stopping would not help much on CIFAR-10 (Figure 2b)",
+            ", ".join(f"{model_label(m)}: +{100 * g:.1f} pts" for m, g in gains.items()), all(g <= 0.03 for g in gains.values()))
+
+
+CLAIMS = [
+    Claim("Explicit regularizers are not necessary", "3, Table 1", "table1", regularizers_not_necessary),
+    Claim("Weight decay does not prevent memorization", "3", "table1", weight_decay_still_memorizes),
+    Claim("Batch norm changes test accuracy by a few points", "3, Figure 2b", "fig2", batch_norm_small_effect),
+    Claim("Early stopping gains little", "3, Figure 2b", "fig2", early_stopping_small_gain),
+]

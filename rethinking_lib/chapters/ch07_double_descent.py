@@ -15,13 +15,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..config import cost
 from ..config.experiment import Experiment
 
-QUICK = {"dataset": "mnist5k", "n_train": 1000, "n_test": 1000, "features": [50, 100, 200, 400, 600, 800, 900, 1000,
-                                                                              1100, 1250, 1500, 2000, 3000, 5000, 8000],
+CHAPTER = "07_implicit_regularization"  # its page: book/<CHAPTER>.ipynb, listed in _toc.yml
+
+PAPER = {"dataset": "mnist", "n_train": 4000, "n_test": 10_000,
+         "features": [100, 500, 1000, 2000, 3000, 3500, 3800, 4000, 4200, 4500, 5000, 6000, 8000, 12_000, 20_000, 40_000],
          "noise_p": 0.2, "ridge": 1e-3, "feature_seeds": [0, 1], "rcond": 1e-10}
-PAPER = {**QUICK, "dataset": "mnist", "n_train": 4000, "n_test": 10_000,
-         "features": [100, 500, 1000, 2000, 3000, 3500, 3800, 4000, 4200, 4500, 5000, 6000, 8000, 12_000, 20_000, 40_000]}
+# quick: 1,000 of the offline digits, the grid around the threshold D = 1,000
+QUICK = {"dataset": "mnist5k", "n_train": 1000, "n_test": 1000,
+         "features": [50, 100, 200, 400, 600, 800, 900, 1000, 1100, 1250, 1500, 2000, 3000, 5000, 8000]}
 # gpu: numpy on the host CPU (Colab: 2 vCPUs, like the machine this was sized on); plan's cost model there: the
 # paper profile ~35 min (the SVDs up to 4,000 x 40,000), half the training set with the grid halved ~5.5 min.
 GPU = {"n_train": PAPER["n_train"] // 2, "features": [max(D // 2, 50) for D in PAPER["features"]]}
@@ -90,12 +94,28 @@ def double_descent(cfg: dict, *, seed: int = 0, progress=None, out=None) -> dict
     return {"sweep": rows, "summary": summary}
 
 
+# --- its cost (what the plan estimates before anything runs: ``config.cost``) ---------------------------------
+
+def cost_model(cfg: dict, memory: float) -> list[dict]:
+    """Per feature count and feature seed (numpy, float64, host): the random features, one SVD, the predictions."""
+    n, m = cost.sizes(cfg["dataset"], cfg["n_train"], cfg["n_test"])
+    d, k = cost.pixels(cfg["dataset"]), len(cfg["feature_seeds"])
+    feats = sum(2.0 * (n + m) * D * d for D in cfg["features"]) * k
+    svd = sum(cost.svd_flops(n, D) for D in cfg["features"]) * k
+    pred = sum(2.0 * m * D * min(n, D) for D in cfg["features"]) * k
+    return [cost.dense(f"random ReLU features, {len(cfg['features'])} sizes x {k} seeds", feats, on="host"),
+            cost.dense("min-norm and ridge fits (SVD)", svd, op="svd", on="host"),
+            cost.dense("test predictions", pred, on="host")]
+
+
 EXPERIMENTS = {
     "double_descent": Experiment(
-        "double_descent", double_descent, configs={"quick": QUICK, "paper": PAPER}, deltas={"gpu": GPU},
+        "double_descent", double_descent, paper=PAPER, deltas={"gpu": GPU, "quick": QUICK}, cost=cost_model,
         reasons={"gpu": "2,000 training digits and every feature count halved (the peak sits at features = n, so the "
                         "grid keeps its shape around it): the fits are numpy on the host CPU, about 35 minutes at the "
-                        "paper-profile size"},
+                        "paper-profile size",
+                 "quick": "1,000 of the offline digits (no network) and a grid of feature counts around the threshold "
+                          "D = 1,000: the SVDs up to 4,000 x 40,000 of the paper profile are too slow for 2 CPU cores"},
         doc="Min-norm least squares on random ReLU features: test error against the number of features, "
             "through the interpolation threshold, with and without label noise and with a small ridge.",
         expect={"quick": "test error peaks near features = n_train, above both ends; the ridge removes the peak"}),

@@ -2,12 +2,13 @@
 
 An experiment is declared in its chapter module (``chapters/``) as an :class:`Experiment`. Its settings are
 written once, for the ``paper`` profile (``paper=``); the ``gpu`` and ``quick`` profiles are small explicit
-deltas of it (``deltas=``, deep-merged: big_vision's ``runlocal`` style), and ``reasons=`` says why each delta
-is what it is (the appendix prints it). Experiments written before this scheme give ``configs=`` (one full dict
-per profile: ``quick`` and ``paper``) instead; their ``gpu`` config is still a delta of the paper's
-(``deltas={"gpu": ...}``). An experiment made of training runs declares them: ``specs(cfg)`` lists its run
+deltas of it (``deltas=``, deep-merged: big_vision's ``runlocal`` style; a nested dict wrapped in
+:class:`Whole` replaces the paper's instead of merging into it), and ``reasons=`` says why each delta is what it
+is (the appendix prints it). An experiment made of training runs declares them: ``specs(cfg)`` lists its run
 specs (``runs.spec``), so sweeps, plans and the ``config`` command see exactly the runs the experiment will
-train. ``fn(cfg, *, seed, progress, out)`` runs it and returns a JSON-able result.
+train. An experiment that computes more than its declared runs declares its cost model beside it
+(``cost(cfg, memory)``, built from ``config.cost``'s items), so the plan can estimate it before it runs.
+``fn(cfg, *, seed, progress, out)`` runs it and returns a JSON-able result.
 """
 
 from __future__ import annotations
@@ -20,11 +21,19 @@ from typing import Any
 from . import profiles
 
 
+class Whole(dict):
+    """A dict in a delta that replaces the paper's dict as a whole (e.g. the learning rates of fewer models),
+    instead of being merged into it key by key."""
+
+
 def merge(base: dict, delta: dict) -> dict:
-    """``base`` with ``delta`` applied: nested dicts are merged key by key, everything else replaced."""
+    """``base`` with ``delta`` applied: nested dicts are merged key by key (a :class:`Whole` replaces), everything
+    else replaced."""
     out = copy.deepcopy(base)
     for k, v in delta.items():
-        if isinstance(v, dict) and isinstance(out.get(k), dict):
+        if isinstance(v, Whole):
+            out[k] = copy.deepcopy(dict(v))
+        elif isinstance(v, dict) and isinstance(out.get(k), dict):
             out[k] = merge(out[k], v)
         else:
             out[k] = copy.deepcopy(v)
@@ -49,27 +58,20 @@ def _check_type(exp: str, key: str, value, default) -> None:
 class Experiment:
     name: str
     fn: Callable[..., Any]
-    configs: dict[str, dict] = field(default_factory=dict)  # profile -> full config (older experiments)
+    paper: dict                                             # the paper config, written once
     doc: str = ""
     expect: dict[str, str] = field(default_factory=dict)  # profile -> what a run should show
-    paper: dict | None = None                               # the paper config, written once
     deltas: dict[str, dict] = field(default_factory=dict)   # profile -> changes to the paper config
     specs: Callable[[dict], list[dict]] | None = None       # cfg -> run specs (None: not a set of training runs)
     validate: Callable[[dict], None] | None = None          # cfg -> raises ValueError naming the setting
     why: dict[str, str] = field(default_factory=dict)       # setting -> the paper's value / our choice and why
     reasons: dict[str, str] = field(default_factory=dict)   # profile -> why its delta (and how it was sized)
+    # (cfg, device memory in bytes) -> its work as ``config.cost`` items; None: estimated from its run specs
+    cost: Callable[[dict, float], list[dict]] | None = None
 
     def base(self, profile: str) -> dict:
-        """The config of ``profile`` before overrides."""
-        p = profiles.resolve(profile)
-        if self.paper is not None:
-            return merge(self.paper, self.deltas.get(p, {}))
-        if p in self.configs:
-            return copy.deepcopy(self.configs[p])
-        if p == "gpu" and "paper" in self.configs:  # the gpu delta of the paper's config (none: the paper's)
-            return merge(self.configs["paper"], self.deltas.get("gpu", {}))
-        raise ValueError(f"experiment {self.name!r} has no config for profile {p!r}; "
-                         f"it has {', '.join(self.configs)}")
+        """The config of ``profile`` before overrides: the paper's with the profile's delta (none: the paper's)."""
+        return merge(self.paper, self.deltas.get(profiles.resolve(profile), {}))
 
     def config(self, profile: str, **overrides) -> dict:
         cfg = self.base(profile)
@@ -94,13 +96,7 @@ class Experiment:
         _check_type(self.name, key, value, default)
 
     def _all_bases(self) -> list[dict]:
-        out = []
-        for p in ("quick", "gpu", "paper"):
-            try:
-                out.append(self.base(p))
-            except ValueError:
-                continue
-        return out
+        return [self.base(p) for p in ("quick", "gpu", "paper")]
 
     def run_specs(self, profile: str, *, seed: int = 0, **overrides) -> list[dict]:
         """The training runs of this experiment at ``profile`` (full specs), exactly as ``fn`` looks them up."""

@@ -27,6 +27,13 @@ PAPER_RUN = {"dataset": "cifar10", "n_train": None, "n_test": None, "crop": "pap
 PAPER_EPOCHS = {"inception_small": 64, "inception_small_nobn": 64, "alexnet_small": 100, "mlp_1x512": 100,
                 "mlp_3x512": 100}
 PAPER_MODELS = {m: {**PAPER_RUN, "lr": paper.LR[m], "epochs": PAPER_EPOCHS[m]} for m in MODELS}
+
+
+def learning_rates(*models: str) -> dict[str, float]:
+    """model -> its initial learning rate: the paper's (Appendix A; ``paper.LR``, the one place it is written)."""
+    return {m: paper.LR[m] for m in models}
+
+
 WEIGHT_DECAY = 5e-4  # Table 1's "yes" rows; the paper does not state the coefficient
 LOSS_THRESHOLD = 0.05  # Figure 1a: "steps until the loss is about zero" = epoch-mean loss below this
 NOBN_FALLBACK = {"lr": 0.01, "init": "he_normal"}  # if the no-BN model does not train at the paper's lr 0.1

@@ -135,25 +135,20 @@ def appendix_markdown() -> str:
     out += ["## Every experiment's settings", ""]
     for name in experiments.names():
         exp = experiments.get(name)
-        cfgs = {}
-        for p in PROFILE_ORDER:
-            try:
-                cfgs[p] = exp.base(p)
-            except ValueError:
-                cfgs[p] = None
+        cfgs = {p: exp.base(p) for p in PROFILE_ORDER}
         out += [f"### `{name}`", "", exp.doc or "", "",
                 _row(["setting", "paper", "gpu", "quick"]), _row(["---"] * 4)]
-        keys = list(dict.fromkeys(k for c in cfgs.values() if c for k in c))
+        keys = list(dict.fromkeys(k for c in cfgs.values() for k in c))
         for k in keys:
             if k in ("model_settings", "run"):
                 continue
-            vals = [cfgs[p].get(k) if cfgs[p] else None for p in PROFILE_ORDER]
+            vals = [cfgs[p].get(k) for p in PROFILE_ORDER]
             paper_v = vals[0]
             out.append(_row([f"`{k}`", _fmt(paper_v)] + ["-" if v == paper_v else _fmt(v) for v in vals[1:]]))
         if exp.reasons.get("gpu"):
             out += ["", f"*gpu profile (one T4, about 15 minutes a chapter; times are estimates of the `plan` command):* "
                     f"{exp.reasons['gpu']}."]
-        elif exp.paper is None and "gpu" not in exp.configs and "gpu" not in exp.deltas:
-            out += ["", "*No gpu settings of its own: the gpu profile runs the paper's.*"]
+        if exp.reasons.get("quick"):
+            out += ["", f"*quick profile (2 CPU cores, offline, the rendered book):* {exp.reasons['quick']}."]
         out.append("")
     return "\n".join(out).rstrip() + "\n"
