@@ -112,7 +112,7 @@ def test_run_specs_train_the_networks_the_chapter_built_by_hand(tmp_path, p):
     cfg = {**bounds.QUICK, "dataset": "digits", "crop": None, "n_train": 60, "n_test": 20, "hidden": 24, "epochs": 4,
            "batch_size": 16}
     ds, init, model, prior, hist = _hand_built(cfg, p, seed=3)
-    spec, prior_spec = bounds.run_specs(cfg, p, 3)
+    spec, prior_spec = bounds.network_specs(cfg, p, 3)
     assert prior_spec == {**spec, "train_fraction": 0.5} and spec["keep_weights"]
     rec = runs.run_one(spec, out=tmp_path)["result"]
     runs.run_one(prior_spec, out=tmp_path)
@@ -121,3 +121,17 @@ def test_run_specs_train_the_networks_the_chapter_built_by_hand(tmp_path, p):
     for got, want in ((runs.initial_model(spec), init), (runs.load_model(spec, out=tmp_path), model),
                       (runs.load_model(prior_spec, out=tmp_path), prior)):
         assert all(torch.equal(a, b) for a, b in zip(got.state_dict().values(), want.state_dict().values(), strict=True))
+
+
+def test_bounds_specs_list_every_run_the_experiment_trains(tmp_path, monkeypatch):
+    from rethinking_lib.chapters import ch08_bounds as bounds
+    from rethinking_lib.engine import runs
+
+    cfg = {**bounds.QUICK, "dataset": "digits", "crop": None, "n_train": 40, "n_test": 10, "hidden": 8, "epochs": 1,
+           "ps": [0.0, 1.0], "seeds": [0, 1], "posterior_steps": 1, "mc_samples": 2}
+    seen, real = [], runs.run_one
+    monkeypatch.setattr(runs, "run_one", lambda s, **kw: seen.append(runs.key(s)) or real(s, **kw))
+    res = bounds.bounds(cfg, seed=5, out=tmp_path)
+    assert seen == [runs.key(s) for s in bounds.bounds_specs(runs.seeded(cfg, 5))] and len(seen) == 2 * 2 * 2
+    assert sorted((r["p"], r["seed"]) for r in res["runs"]) == [(0.0, 5), (0.0, 6), (1.0, 5), (1.0, 6)]
+    assert len(list(tmp_path.glob("train-*.pt"))) == 8  # every network keeps its weights

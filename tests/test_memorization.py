@@ -51,3 +51,13 @@ def test_curves_are_what_the_hand_built_loop_measured(tmp_path):
     assert got["test_acc"] == [e["test_acc"] for e in hist["epochs"]]
     assert got["train_acc"] == [e["train_acc"] for e in hist["epochs"]]
     assert got["noisy_fraction"] == float(noisy.float().mean()) > 0
+
+
+def test_memorization_specs_list_every_run_the_experiment_trains(tmp_path, monkeypatch):
+    from rethinking_lib.engine import runs
+
+    cfg = {**memorization.QUICK, "dataset": "digits", "n_train": 100, "epochs": 1, "ps": [0.2, 0.6], "summary_p": 0.2}
+    seen, real = [], runs.run_one
+    monkeypatch.setattr(runs, "run_one", lambda s, **kw: seen.append(runs.key(s)) or real(s, **kw))
+    memorization.memorization(cfg, seed=3, out=tmp_path)
+    assert seen == [runs.key(s) for s in memorization.memorization_specs(runs.seeded(cfg, 3))] and len(seen) == 2

@@ -327,3 +327,14 @@ def test_separability_rejects_flat_x_and_reports_a_failed_program(monkeypatch):
     monkeypatch.setattr(scipy.optimize, "linprog", lambda *a, **k: Stuck())
     with pytest.raises(RuntimeError, match=r"\(numerical difficulties\): try fewer points or rescale x"):
         rademacher.linearly_separable(torch.eye(3), torch.ones(3))
+
+
+def test_rademacher_specs_list_every_run_the_experiment_trains(tmp_path, monkeypatch):
+    cfg = {"profile": "quick", "dataset": "digits", "models": ["mlp_1x512"], "n": 24, "draws": 2, "draws_exact": 3,
+           "n_sweep": [12, 24], "sweep_draws": 1, "widths": [0.25, 1.0], "width_n": 24,
+           "lr": {"mlp_1x512": 0.01, "linear": 0.05}, "epochs": 1, "delta": 0.1}
+    seen, real = [], runs.run_one
+    monkeypatch.setattr(runs, "run_one", lambda s, **kw: seen.append(runs.key(s)) or real(s, **kw))
+    rademacher.run(cfg, seed=2, progress=False, out=tmp_path)
+    want = [runs.key(s) for s in rademacher.rademacher_specs(runs.seeded(cfg, 2))]
+    assert seen == want and len(want) == 2 * 2 + 2 * 1 + 1 + 2  # main, n sweep, width sweep, true task

@@ -124,6 +124,18 @@ def network_sups(specs: list[dict], *, out=None, progress: bool | None = False) 
     return [2 * runs.run_one(s, out=out, progress=progress)["result"]["train_acc"] - 1 for s in specs]
 
 
+def rademacher_specs(cfg: dict) -> list[dict]:
+    """Every training run of ``cfg`` in the order ``run`` trains them, each once (``Experiment.specs``' convention:
+    the experiment seed in ``cfg["run"]["seed"]``, as ``runs.seeded`` puts it)."""
+    seed, n, first, wn = cfg.get("run", {}).get("seed", 0), cfg["n"], cfg["models"][0], cfg["width_n"]
+    out = [s for name in cfg["models"] + ["linear"] for s in sign_specs(name, cfg, n, cfg["draws"], seed=seed)]
+    out += [s for name in (first, "linear") for m in cfg["n_sweep"] if m != n
+            for s in sign_specs(name, cfg, m, cfg["sweep_draws"], seed=seed)]
+    out += [s for w in cfg["widths"] if not (w == 1.0 and wn == n)
+            for s in sign_specs(first, cfg, wn, cfg["sweep_draws"], seed=seed, width=w)]
+    return out + [fit_spec(name, cfg, n, seed=seed, task="digit_ge_5") for name in cfg["models"] + ["linear"]]
+
+
 def linearly_separable(x: torch.Tensor, y: torch.Tensor) -> bool:
     """Whether some (w, b) has y_i (<w, x_i> + b) >= 1 for every i: a feasibility linear program (HiGHS).
 

@@ -44,6 +44,12 @@ def run_spec(cfg: dict, p: float, seed: int) -> dict:
                      device=cfg["device"], keep_step_loss=False, epoch_eval="clean_noisy")
 
 
+def memorization_specs(cfg: dict) -> list[dict]:
+    """Every training run of ``cfg``, one per p (the experiment seed in ``cfg["run"]["seed"]``, as ``runs.seeded``
+    puts it for ``Experiment.specs``)."""
+    return [run_spec(cfg, p, cfg.get("run", {}).get("seed", 0)) for p in cfg["ps"]]
+
+
 def curves(cfg: dict, p: float, seed: int, *, progress=None, out=None) -> dict:
     """Train at corruption ``p`` (or load the run); per-epoch accuracy on the clean and the noisy training
     examples, and test."""

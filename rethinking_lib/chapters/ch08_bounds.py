@@ -48,7 +48,7 @@ PAPER = {**_COMMON, "dataset": "mnist", "crop": None, "n_train": 55_000, "n_test
          "ps": [0.0, 1.0], "seeds": [0], "posterior_steps": 50_000, "mc_samples": 2_000}
 
 
-def run_specs(cfg: dict, p: float, seed: int) -> tuple[dict, dict]:
+def network_specs(cfg: dict, p: float, seed: int) -> tuple[dict, dict]:
     """The two training runs of one (p, seed), both keeping their weights for the measures: the network on all
     of S, and the data-dependent prior's network on S_a (the first ``data_prior_fraction`` of S), from the same
     initialization. Binary MNIST (``task="digit_ge_5"``) corrupted at level p; one hidden layer of ``hidden``
@@ -61,12 +61,19 @@ def run_specs(cfg: dict, p: float, seed: int) -> tuple[dict, dict]:
     return main, runs.spec(**main, train_fraction=cfg["data_prior_fraction"])
 
 
+def bounds_specs(cfg: dict) -> list[dict]:
+    """Every training run of ``cfg`` in the order ``bounds`` trains them (``Experiment.specs``' convention: the
+    experiment seed in ``cfg["run"]["seed"]``, as ``runs.seeded`` puts it)."""
+    seed = cfg.get("run", {}).get("seed", 0)
+    return [s for k in cfg["seeds"] for p in cfg["ps"] for s in network_specs(cfg, p, k + seed)]
+
+
 def measure_run(cfg: dict, p: float, seed: int, *, progress=None, out=None) -> dict:
     """Train (or load) the networks of corruption ``p`` with ``seed``; every measure and both bounds (see module doc)."""
     from ..engine import data, devices
     from ..theory import measures, pac_bayes
 
-    spec, prior_spec = run_specs(cfg, p, seed)
+    spec, prior_spec = network_specs(cfg, p, seed)
     rec = runs.run_one(spec, out=out, progress=progress)
     runs.run_one(prior_spec, out=out, progress=progress)
     dev = devices.resolve(cfg["device"])
