@@ -87,13 +87,14 @@ def _hand_built(cfg, p, seed):
     import copy
     from dataclasses import replace
 
-    from rethinking_lib.engine import corrupt, data, train
+    from rethinking_lib.engine import corrupt, data, devices, train
 
-    ds = data.load(cfg["dataset"], crop=cfg["crop"], n_train=cfg["n_train"], n_test=cfg["n_test"], seed=0)
+    dev = devices.resolve(cfg["device"])  # as the chapter did: on a GPU machine both paths train on the GPU
+    ds = data.load(cfg["dataset"], device=dev, crop=cfg["crop"], n_train=cfg["n_train"], n_test=cfg["n_test"], seed=0)
     ds = replace(ds, y_train=(ds.y_train >= 5).long(), y_test=(ds.y_test >= 5).long(), num_classes=2)
     ds = corrupt.apply(ds, **corrupt.condition_for(p), seed=seed)
     torch.manual_seed(seed)
-    model = models.MLP(ds.in_channels * ds.image_size ** 2, 2, depth=1, hidden=cfg["hidden"])
+    model = models.MLP(ds.in_channels * ds.image_size ** 2, 2, depth=1, hidden=cfg["hidden"]).to(dev)
     init = copy.deepcopy(model)
     tc = train.TrainConfig(lr=cfg["lr"], momentum=cfg["momentum"], lr_decay=cfg["lr_decay"],
                            batch_size=cfg["batch_size"], epochs=cfg["epochs"], stop_at_100=True, seed=seed)
@@ -120,7 +121,8 @@ def test_run_specs_train_the_networks_the_chapter_built_by_hand(tmp_path, p):
     assert torch.equal(runs.dataset(spec).y_train, ds.y_train) and torch.equal(runs.dataset(spec).y_test, ds.y_test)
     for got, want in ((runs.initial_model(spec), init), (runs.load_model(spec, out=tmp_path), model),
                       (runs.load_model(prior_spec, out=tmp_path), prior)):
-        assert all(torch.equal(a, b) for a, b in zip(got.state_dict().values(), want.state_dict().values(), strict=True))
+        assert all(torch.equal(a, b.cpu()) for a, b in zip(got.state_dict().values(), want.state_dict().values(),
+                                                           strict=True))
 
 
 def test_bounds_specs_list_every_run_the_experiment_trains(tmp_path, monkeypatch):
