@@ -79,3 +79,61 @@ def test_paper_profile_runs_dziugaite_roy_setting_on_mnist_files(tmp_path, monke
     assert res["runs"][0]["pac_bayes"]["params"] == params
     for cond in ("true_labels", "random_labels"):
         assert 0 <= res["summary"][cond]["pac_bayes_bound"] and math.isfinite(res["summary"][cond]["path_norm"])
+
+
+def _hand_built(cfg, p, seed):
+    """The networks as the chapter built them before its runs became specs: data -> binary -> corrupt -> seeded
+    PyTorch-initialized MLP -> train.fit, then the prior's network from the same init on the first half."""
+    import copy
+    from dataclasses import replace
+
+    from rethinking_lib.engine import corrupt, data, devices, train
+
+    dev = devices.resolve(cfg["device"])  # as the chapter did: on a GPU machine both paths train on the GPU
+    ds = data.load(cfg["dataset"], device=dev, crop=cfg["crop"], n_train=cfg["n_train"], n_test=cfg["n_test"], seed=0)
+    ds = replace(ds, y_train=(ds.y_train >= 5).long(), y_test=(ds.y_test >= 5).long(), num_classes=2)
+    ds = corrupt.apply(ds, **corrupt.condition_for(p), seed=seed)
+    torch.manual_seed(seed)
+    model = models.MLP(ds.in_channels * ds.image_size ** 2, 2, depth=1, hidden=cfg["hidden"]).to(dev)
+    init = copy.deepcopy(model)
+    tc = train.TrainConfig(lr=cfg["lr"], momentum=cfg["momentum"], lr_decay=cfg["lr_decay"],
+                           batch_size=cfg["batch_size"], epochs=cfg["epochs"], stop_at_100=True, seed=seed)
+    hist = train.fit(model, ds, tc, progress=False)
+    na = int(round(cfg["data_prior_fraction"] * len(ds.y_train)))
+    prior = copy.deepcopy(init)
+    train.fit(prior, replace(ds, x_train=ds.x_train[:na], y_train=ds.y_train[:na]), tc, progress=False)
+    return ds, init, model, prior, hist
+
+
+@pytest.mark.parametrize("p", [0.5, 1.0])
+def test_run_specs_train_the_networks_the_chapter_built_by_hand(tmp_path, p):
+    from rethinking_lib.chapters import ch08_bounds as bounds
+    from rethinking_lib.engine import runs
+
+    cfg = {**bounds.QUICK, "dataset": "digits", "crop": None, "n_train": 60, "n_test": 20, "hidden": 24, "epochs": 4,
+           "batch_size": 16}
+    ds, init, model, prior, hist = _hand_built(cfg, p, seed=3)
+    spec, prior_spec = bounds.network_specs(cfg, p, 3)
+    assert prior_spec == {**spec, "train_fraction": 0.5} and spec["keep_weights"]
+    rec = runs.run_one(spec, out=tmp_path)["result"]
+    runs.run_one(prior_spec, out=tmp_path)
+    assert rec["epochs_run"] == hist["epochs_run"] and rec["train_acc"] == hist["train_acc"]
+    assert torch.equal(runs.dataset(spec).y_train, ds.y_train) and torch.equal(runs.dataset(spec).y_test, ds.y_test)
+    for got, want in ((runs.initial_model(spec), init), (runs.load_model(spec, out=tmp_path), model),
+                      (runs.load_model(prior_spec, out=tmp_path), prior)):
+        assert all(torch.equal(a, b.cpu()) for a, b in zip(got.state_dict().values(), want.state_dict().values(),
+                                                           strict=True))
+
+
+def test_bounds_specs_list_every_run_the_experiment_trains(tmp_path, monkeypatch):
+    from rethinking_lib.chapters import ch08_bounds as bounds
+    from rethinking_lib.engine import runs
+
+    cfg = {**bounds.QUICK, "dataset": "digits", "crop": None, "n_train": 40, "n_test": 10, "hidden": 8, "epochs": 1,
+           "ps": [0.0, 1.0], "seeds": [0, 1], "posterior_steps": 1, "mc_samples": 2}
+    seen, real = [], runs.run_one
+    monkeypatch.setattr(runs, "run_one", lambda s, **kw: seen.append(runs.key(s)) or real(s, **kw))
+    res = bounds.bounds(cfg, seed=5, out=tmp_path)
+    assert seen == [runs.key(s) for s in bounds.bounds_specs(runs.seeded(cfg, 5))] and len(seen) == 2 * 2 * 2
+    assert sorted((r["p"], r["seed"]) for r in res["runs"]) == [(0.0, 5), (0.0, 6), (1.0, 5), (1.0, 6)]
+    assert len(list(tmp_path.glob("train-*.pt"))) == 8  # every network keeps its weights

@@ -232,7 +232,7 @@ def test_param_table_lists_every_model_against_table1():
     ({"num_classes": 0}, "num_classes=0 must be a positive integer"),
     ({"width": -1.0}, "width=-1.0 must be positive (1.0 is the paper's size)"),
     ({"bn_decay": -0.1}, "bn_decay=-0.1 must be in [0, 1) (TensorFlow's default is 0.999)"),
-    ({"init": "zeros"}, "init='zeros' is unknown: choose one of glorot_uniform, he_normal"),
+    ({"init": "zeros"}, "init='zeros' is unknown: choose one of glorot_uniform, he_normal, pytorch"),
 ], ids=["in_channels", "image_size", "num_classes", "width", "bn_decay", "init"])
 def test_bad_arguments_say_what_to_pass(kw, msg):
     with pytest.raises(ValueError) as e:
@@ -241,7 +241,7 @@ def test_bad_arguments_say_what_to_pass(kw, msg):
     with pytest.raises(ValueError) as e:
         models.build("vgg")
     assert str(e.value) == ("unknown model 'vgg': choose one of inception_small, inception_small_nobn, alexnet_small, "
-                            "mlp_1x512, mlp_3x512")
+                            "mlp_1x512, mlp_3x512, linear")
 
 
 def test_edge_arguments_are_accepted():
@@ -264,3 +264,21 @@ def test_conv_module_defaults_to_batch_norm_and_stride_one():
     m = models.ConvModule(2, 4, 3)
     assert [type(x) for x in m] == [torch.nn.Conv2d, models.ShiftOnlyBatchNorm, torch.nn.ReLU] and m[0].bias is None
     assert m(torch.randn(2, 2, 5, 5)).shape == (2, 4, 5, 5)
+
+
+def test_linear_and_pytorch_init_draw_what_plain_torch_layers_draw():
+    """``linear`` is flatten -> one linear layer; ``init="pytorch"`` keeps the layers' own draws (no TF re-init)."""
+    torch.manual_seed(3)
+    ref = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(1 * 5 * 5, 2))
+    torch.manual_seed(3)
+    lin = models.build("linear", in_channels=1, image_size=5, num_classes=2, init="pytorch")
+    assert [tuple(p.shape) for p in lin.parameters()] == [(2, 25), (2,)]
+    assert all(torch.equal(p, q) for p, q in zip(lin.parameters(), ref.parameters(), strict=True))
+    torch.manual_seed(4)
+    ref = models.MLP(16, 2, depth=1, hidden=600)
+    torch.manual_seed(4)
+    mlp = models.build("mlp_1x512", in_channels=1, image_size=4, num_classes=2, width=600 / 512, init="pytorch")
+    assert all(torch.equal(p, q) for p, q in zip(mlp.parameters(), ref.parameters(), strict=True))
+    torch.manual_seed(4)
+    glorot = models.build("mlp_1x512", in_channels=1, image_size=4, num_classes=2, width=600 / 512)
+    assert not torch.equal(glorot[1].weight, ref[1].weight)  # the default re-draws them (Glorot)

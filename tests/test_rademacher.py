@@ -11,7 +11,8 @@ import torch
 from rethinking_lib import experiments
 from rethinking_lib.chapters import ch02_rademacher as rademacher
 from rethinking_lib.config import profiles
-from rethinking_lib.engine import data
+from rethinking_lib.engine import data, runs
+from rethinking_lib.store import results
 
 
 def _x(n=40, d=8, seed=0):
@@ -58,11 +59,9 @@ def test_monte_carlo_matches_the_linear_class_within_sampling_error():
     assert jensen / math.sqrt(2) <= precise <= jensen  # Khintchine-Kahane below, Jensen above
 
 
-def test_a_network_fits_random_signs_on_a_small_sample():
-    ds = data.load("digits", seed=0)
-    sig = rademacher.signs(60, 2, seed=0)
-    cfg = {"lr": {"mlp_1x512": 0.01}, "epochs": 150}
-    sups = rademacher.network_sups("mlp_1x512", ds, sig, cfg, seed=0)
+def test_a_network_fits_random_signs_on_a_small_sample(tmp_path):
+    cfg = {"dataset": "digits", "lr": {"mlp_1x512": 0.01}, "epochs": 150}
+    sups = rademacher.network_sups(rademacher.sign_specs("mlp_1x512", cfg, 60, 2, seed=0), out=tmp_path)
     assert all(s <= 1.0 for s in sups) and min(sups) >= 0.9
 
 
@@ -136,20 +135,18 @@ def test_closed_forms_against_their_formulas():
     assert rademacher.rademacher_bound(0.1, 0.3, 200) == pytest.approx(0.4 + 3 * math.sqrt(math.log(40) / 400))
 
 
-def test_pixels_are_whitened_centre_crops_and_build_gives_two_outputs():
+def test_pixels_are_whitened_centre_crops():
     ds = data.load("digits", seed=0).subset(8, 4)
     x = rademacher.pixels(ds, "test")
     side = ds.image_size
     assert x.shape == (4, ds.in_channels * side * side)
     torch.testing.assert_close(x.norm(dim=1), torch.full((4,), math.sqrt(x.shape[1])), rtol=1e-4, atol=1e-4)
-    lin = rademacher.build("linear", ds)
-    assert lin(torch.zeros(2, ds.in_channels, side, side)).shape == (2, 2)
-    assert rademacher.build("mlp_1x512", ds, width=0.5)(torch.zeros(2, ds.in_channels, side, side)).shape == (2, 2)
 
 
 # ------------------------------------------------------------------------------------------------
-# the fitting helpers and the experiment driver, at tiny sizes, against references written out here
-# (train.fit called directly; sign vectors, sups and Monte Carlo statistics computed independently)
+# the fitting specs and the experiment driver, at tiny sizes, against references written out here: the
+# hand-built path the chapter used before its fits became run specs (train.fit called directly on the
+# relabelled data; sign vectors, sups and Monte Carlo statistics computed independently)
 
 
 def _ref_signs(m, k, seed):
@@ -203,28 +200,41 @@ def _trainable(h):
         "epochs": [{k: v for k, v in e.items() if k != "time"} for e in h["epochs"]]}
 
 
-def test_fit_labels_is_train_fit_on_the_binary_labels():
+def _record_is(rec, ref):
+    """A stored run's history is the reference's (without its step losses, which the fits do not keep)."""
+    want = _trainable({k: v for k, v in ref.items() if k != "step_loss"})
+    got = _trainable({k: v for k, v in rec.items() if k not in ("n_params", "fraction_changed")})
+    assert got == results.to_jsonable(want)
+
+
+def test_fit_specs_train_what_train_fit_trains_on_the_binary_labels(tmp_path):
     ds = data.load("digits", seed=0)
-    sig = _ref_signs(10, 1, 4)[0]
-    cfg = {"lr": {"mlp_1x512": 0.05, "linear": 0.03}, "epochs": 40}
+    small = replace(ds, x_test=ds.x_test[:1], y_test=ds.y_test[:1] % 2)
+    cfg = {"dataset": "digits", "lr": {"mlp_1x512": 0.05, "linear": 0.03}, "epochs": 40}
+    sig = _ref_signs(10, 3, 4 * 7919 + 10)
     for name, width in (("mlp_1x512", 0.5), ("linear", 1.0)):
-        h = rademacher.fit_labels(name, ds, sig, cfg, seed=2, width=width)
-        ref = _ref_fit(name, ds, sig, cfg["lr"][name], 40, 2, width)
-        assert _trainable(h) == _trainable(ref)
-        assert h["epochs_to_100"] is not None and h["epochs_run"] == h["epochs_to_100"] < 40  # stops at 100%
-    # the default width is the paper's, and the 0/1 labels are (sigma + 1) / 2 (all-minus is class 0)
-    h = rademacher.fit_labels("mlp_1x512", ds, -torch.ones(6, dtype=torch.float64), {**cfg, "epochs": 2}, seed=1)
-    assert _trainable(h) == _trainable(_ref_fit("mlp_1x512", ds, -torch.ones(6, dtype=torch.float64), 0.05, 2, 1))
+        specs = rademacher.sign_specs(name, cfg, 10, 3, seed=4, width=width)
+        assert [s["seed"] for s in specs] == [4, 5, 6] and all(s["n_test"] == 1 for s in specs)
+        for j, s in enumerate(specs):
+            rec = runs.run_one(s, out=tmp_path)["result"]
+            _record_is(rec, _ref_fit(name, small, sig[j], cfg["lr"][name], 40, 4 + j, width))
+        assert rec["epochs_to_100"] is not None and rec["epochs_run"] == rec["epochs_to_100"] < 40  # stops at 100%
+    # the true task: digit >= 5 on the first n images, tested on the whole test set
+    rec = runs.run_one(rademacher.fit_spec("mlp_1x512", cfg, 12, seed=1, task="digit_ge_5"), out=tmp_path)["result"]
+    y = (ds.y_train[:12] >= 5).double() * 2 - 1
+    _record_is(rec, _ref_fit("mlp_1x512", replace(ds, y_test=(ds.y_test >= 5).long()), y, 0.05, 40, 1))
 
 
-def test_network_sups_are_two_train_acc_minus_one_per_draw():
+def test_network_sups_are_two_train_acc_minus_one_per_draw(tmp_path):
     ds = data.load("digits", seed=0)
-    sig = _ref_signs(12, 2, 7)
-    cfg = {"lr": {"mlp_1x512": 0.02}, "epochs": 2}
-    want = [2 * _ref_fit("mlp_1x512", ds, s, 0.02, 2, 3 + k)["train_acc"] - 1 for k, s in enumerate(sig)]
-    assert rademacher.network_sups("mlp_1x512", ds, sig, cfg, seed=3) == want
-    half = [2 * _ref_fit("mlp_1x512", ds, s, 0.02, 2, 3 + k, 0.25)["train_acc"] - 1 for k, s in enumerate(sig)]
-    assert rademacher.network_sups("mlp_1x512", ds, sig, cfg, seed=3, width=0.25) == half
+    small = replace(ds, x_test=ds.x_test[:1], y_test=ds.y_test[:1] % 2)
+    sig = _ref_signs(12, 2, 3 * 7919 + 12)
+    cfg = {"dataset": "digits", "lr": {"mlp_1x512": 0.02}, "epochs": 2}
+    want = [2 * _ref_fit("mlp_1x512", small, s, 0.02, 2, 3 + k)["train_acc"] - 1 for k, s in enumerate(sig)]
+    assert rademacher.network_sups(rademacher.sign_specs("mlp_1x512", cfg, 12, 2, seed=3), out=tmp_path) == want
+    half = [2 * _ref_fit("mlp_1x512", small, s, 0.02, 2, 3 + k, 0.25)["train_acc"] - 1 for k, s in enumerate(sig)]
+    specs = rademacher.sign_specs("mlp_1x512", cfg, 12, 2, seed=3, width=0.25)
+    assert rademacher.network_sups(specs, out=tmp_path) == half
 
 
 def test_run_records_follow_the_fits_and_the_formulas(tmp_path, monkeypatch):
@@ -236,7 +246,8 @@ def test_run_records_follow_the_fits_and_the_formulas(tmp_path, monkeypatch):
     monkeypatch.setattr(data, "load", lambda name, **kw: devices.append(kw.get("device")) or load(name, **kw))
     res = rademacher.run(cfg, seed=seed, progress=False, out=tmp_path)
     monkeypatch.undo()
-    assert devices == [profiles.device("quick")]  # the data lives on the profile's device
+    # the data lives on the profile's device: the driver's own load and every fit's (one per run trained)
+    assert len(devices) > 1 and {torch.device(d).type for d in devices} == {profiles.device("quick")}
 
     ds = data.load("digits", seed=0)  # 8x8 digits: no crop, so the networks see the whitened images
     x = data.whiten(ds.x_train).flatten(1).double()
@@ -287,8 +298,6 @@ def test_run_rejects_bad_settings_before_loading(tmp_path):
 
 def test_helpers_defaults_and_edges():
     ds = data.load("digits", seed=0).subset(8, 4)
-    assert sum(p.numel() for p in rademacher.build("mlp_1x512", ds).parameters()) == 64 * 512 + 512 + 512 * 2 + 2
-    assert sum(p.numel() for p in rademacher.build("mlp_1x512", ds, 0.5).parameters()) == 64 * 256 + 256 + 256 * 2 + 2
     cropped = replace(ds, crop=6)
     torch.testing.assert_close(rademacher.pixels(cropped), data.whiten(ds.x_train[..., 1:7, 1:7]).flatten(1))
     assert torch.equal(rademacher.pixels(ds), data.whiten(ds.x_train).flatten(1))  # "train" is the default split
@@ -318,3 +327,14 @@ def test_separability_rejects_flat_x_and_reports_a_failed_program(monkeypatch):
     monkeypatch.setattr(scipy.optimize, "linprog", lambda *a, **k: Stuck())
     with pytest.raises(RuntimeError, match=r"\(numerical difficulties\): try fewer points or rescale x"):
         rademacher.linearly_separable(torch.eye(3), torch.ones(3))
+
+
+def test_rademacher_specs_list_every_run_the_experiment_trains(tmp_path, monkeypatch):
+    cfg = {"profile": "quick", "dataset": "digits", "models": ["mlp_1x512"], "n": 24, "draws": 2, "draws_exact": 3,
+           "n_sweep": [12, 24], "sweep_draws": 1, "widths": [0.25, 1.0], "width_n": 24,
+           "lr": {"mlp_1x512": 0.01, "linear": 0.05}, "epochs": 1, "delta": 0.1}
+    seen, real = [], runs.run_one
+    monkeypatch.setattr(runs, "run_one", lambda s, **kw: seen.append(runs.key(s)) or real(s, **kw))
+    rademacher.run(cfg, seed=2, progress=False, out=tmp_path)
+    want = [runs.key(s) for s in rademacher.rademacher_specs(runs.seeded(cfg, 2))]
+    assert seen == want and len(want) == 2 * 2 + 2 * 1 + 1 + 2  # main, n sweep, width sweep, true task

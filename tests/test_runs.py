@@ -149,7 +149,8 @@ def test_train_spec_hands_every_setting_to_its_place(tmp_path, monkeypatch):
     assert a[0] is calls["build_out"] and a[1] is ds
     assert a[2] == train.TrainConfig(lr=0.03, momentum=0.5, lr_decay=0.9, weight_decay=1e-4, batch_size=16, epochs=2,
                                      seed=5)
-    assert kw == {"checkpoint": ckpt, "progress": False, "desc": "mlp_1x512 digits partial_labels p=0.5 +wd"}
+    assert kw == {"checkpoint": ckpt, "progress": False, "desc": "mlp_1x512 digits partial_labels p=0.5 +wd",
+                  "evaluate": None}
     assert hist["n_params"] == models.count_params(calls["build_out"]) == 64 * 64 + 64 + 64 * 10 + 10  # 512 x 0.125 hidden units
     assert hist["fraction_changed"] == ds.meta["fraction_changed"] > 0
     assert "step_loss" not in hist and hist["epochs_run"] == 2
@@ -185,3 +186,120 @@ def test_run_one_stores_loads_reruns_and_removes_the_checkpoint(tmp_path, monkey
     ckpt = results.checkpoint_path("train", runs.spec(**c), tmp_path)
     rec = runs.run_one(c, out=tmp_path, checkpoint=True)
     assert seen[-1][2] == ckpt and not ckpt.exists() and rec["result"]["epochs_run"] == 4
+
+
+# --- options: in the key only when on; tasks, the first part, per-epoch evaluations, kept weights ----------
+
+
+def test_options_enter_the_spec_and_key_only_when_set():
+    plain = runs.spec(epochs=2)
+    assert set(runs.OPTIONS).isdisjoint(plain)  # every run stored before the options keeps its key
+    assert runs.key(dict(epochs=2, **runs.OPTIONS)) == runs.key(plain)
+    kept = runs.spec(epochs=2, keep_weights=True)
+    assert kept["keep_weights"] is True and runs.key(kept) != runs.key(plain)
+    assert runs.option(plain, "keep_weights") is False and runs.option(kept, "keep_weights") is True
+    assert runs.spec(**kept) == kept  # idempotent
+    for f in (0.0, 1.5):
+        with pytest.raises(ValueError, match=f"train_fraction={f}"):
+            runs.spec(train_fraction=f)
+    assert runs.first_part(2000, 0.5) == 1000 and runs.first_part(7, 0.5) == 4 and runs.first_part(7, None) == 7
+    assert runs.describe(runs.spec(task="digit_ge_5", train_fraction=0.5)).endswith(" task=digit_ge_5 first 0.5")
+
+
+def test_dataset_applies_task_then_corruption_then_the_first_part():
+    from dataclasses import replace
+
+    from rethinking_lib.engine import corrupt, data, tasks
+
+    s = runs.spec(dataset="digits", n_train=40, n_test=10, task="digit_ge_5", condition="partial_labels", p=0.5,
+                  corruption_seed=3, train_fraction=0.25)
+    ds = runs.dataset(s)
+    ref = data.load("digits", n_train=40, n_test=10)
+    ref = replace(ref, y_train=(ref.y_train >= 5).long(), y_test=(ref.y_test >= 5).long(), num_classes=2)
+    ref = corrupt.apply(ref, "partial_labels", p=0.5, seed=3)
+    assert ds.num_classes == 2 and len(ds.y_train) == 10 and len(ds.y_test) == 10
+    assert torch.equal(ds.y_train, ref.y_train[:10]) and torch.equal(ds.x_train, ref.x_train[:10])
+    assert torch.equal(ds.y_test, ref.y_test) and not torch.equal(ref.y_train, ref.meta["y_train_clean"])
+    sig = runs.dataset(runs.spec(dataset="digits", n_train=12, n_test=3, task="signs",
+                                 signs={"seed": 9, "draws": 4, "draw": 2}))
+    assert torch.equal(sig.y_train, ((tasks.signs(12, 4, seed=9)[2] + 1) / 2).long())
+    assert sig.num_classes == 2 and torch.equal(sig.y_test, data.load("digits", n_test=3).y_test % 2)
+    with pytest.raises(ValueError, match="draw=4 is not one of the 4 draws"):
+        runs.dataset(runs.spec(dataset="digits", task="signs", signs={"seed": 9, "draws": 4, "draw": 4}))
+    with pytest.raises(ValueError, match="task 'signs' needs signs="):
+        runs.dataset(runs.spec(dataset="digits", task="signs"))
+    with pytest.raises(ValueError, match="unknown task 'odd'"):
+        runs.dataset(runs.spec(dataset="digits", task="odd"))
+
+
+def test_clean_noisy_epoch_eval_matches_a_hand_count(tmp_path):
+    from rethinking_lib.engine import data, epoch_evals, models
+
+    s = dict(dataset="digits", n_train=64, n_test=16, condition="partial_labels", p=0.5, corruption_seed=1,
+             width=0.125, epochs=2, batch_size=16, keep_step_loss=False, epoch_eval="clean_noisy")
+    rec = runs.run_one(s, out=tmp_path, progress=False)["result"]
+    assert [sorted(e) for e in rec["epochs"]] == [sorted(["epoch", "step", "loss", "train_acc", "test_acc", "lr",
+                                                          "time", "clean_train_acc", "noisy_train_acc"])] * 2
+    # the same counts by hand on the model trained the same way (train_spec with a spied fit)
+    ds = runs.dataset(runs.spec(**s))
+    noisy = ds.y_train != ds.meta["y_train_clean"]
+    torch.manual_seed(0)
+    model = models.build("mlp_1x512", in_channels=1, image_size=8, width=0.125)
+    got = []
+    hist = train.fit(model, ds, train.TrainConfig(epochs=2, batch_size=16), progress=False,
+                     on_epoch=lambda h: got.append(model(data.whiten(ds.x_train)).argmax(1) == ds.y_train))
+    assert [e["train_acc"] for e in hist["epochs"]] == [e["train_acc"] for e in rec["epochs"]]
+    for e, right in zip(rec["epochs"], got, strict=True):
+        assert e["clean_train_acc"] == float(right[~noisy].float().mean()) and 0 < noisy.float().mean() < 1
+        assert e["noisy_train_acc"] == float(right[noisy].float().mean())
+    with pytest.raises(ValueError, match="unknown epoch_eval 'x'"):
+        epoch_evals.build("x", ds)
+
+
+def test_kept_weights_give_back_the_trained_network(tmp_path, monkeypatch):
+    from rethinking_lib.engine import models
+    from rethinking_lib.store import weights
+
+    s = dict(model="alexnet_small", width=0.125, dataset="digits", n_train=48, n_test=16, epochs=2, batch_size=16,
+             keep_weights=True, keep_step_loss=False)
+    trained = {}
+    real_build = models.build
+    monkeypatch.setattr(models, "build", lambda *a, **k: trained.setdefault("model", real_build(*a, **k)))
+    rec = runs.run_one(s, out=tmp_path, progress=False)
+    monkeypatch.undo()
+    file = weights.path("train", runs.spec(**s), tmp_path)
+    assert not rec["cached"] and file.exists() and file.with_suffix(".json").exists()
+    assert not list(tmp_path.glob(".*.tmp"))  # written through a temp file, renamed
+    net = runs.load_model(s, out=tmp_path)
+    x = torch.rand(5, 1, 8, 8)
+    ref = trained["model"].eval()
+    assert not net.training  # BatchNorm-free AlexNet: eval mode computes what the trained net computed
+    # training ran channels-last (train.CPU_AUTO): in the same layout the outputs are equal, bit for bit
+    assert torch.equal(net.to(memory_format=torch.channels_last)(x), ref(x))
+    torch.testing.assert_close(net.to(memory_format=torch.contiguous_format)(x), ref(x))
+    assert all(torch.equal(a, b.cpu()) for a, b in zip(net.state_dict().values(), ref.state_dict().values(), strict=True))
+    # the initial network is the seeded draw the run started from, and the caller's random state is untouched
+    torch.manual_seed(0)
+    first = real_build("alexnet_small", in_channels=1, image_size=8, num_classes=10, width=0.125)
+    torch.manual_seed(123)
+    before = torch.random.get_rng_state()
+    init = runs.initial_model(s)
+    assert torch.equal(torch.random.get_rng_state(), before)
+    assert all(torch.equal(a, b) for a, b in zip(init.state_dict().values(), first.state_dict().values(), strict=True))
+    assert not torch.equal(init.state_dict()["classifier.5.weight"], net.state_dict()["classifier.5.weight"].cpu())
+    # a lost weights file: load_model says so, run_one trains the run again
+    file.unlink()
+    with pytest.raises(FileNotFoundError, match="has a record but no weights file"):
+        runs.load_model(s, out=tmp_path)
+    again = runs.run_one(s, out=tmp_path, progress=False)
+    assert not again["cached"] and file.exists() and runs.run_one(s, out=tmp_path)["cached"]
+
+
+def test_a_run_without_kept_weights_says_so(tmp_path):
+    s = dict(dataset="digits", n_train=32, n_test=8, width=0.125, epochs=1, keep_step_loss=False)
+    with pytest.raises(LookupError, match="is not in the store"):
+        runs.load_model(dict(s, keep_weights=True), out=tmp_path)
+    runs.run_one(s, out=tmp_path, progress=False)
+    with pytest.raises(ValueError, match=r"keeps no weights: its spec does not set keep_weights=True"):
+        runs.load_model(s, out=tmp_path)
+    assert not list(tmp_path.glob("*.pt"))

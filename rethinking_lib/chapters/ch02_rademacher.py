@@ -15,23 +15,26 @@ labels sigma (SGD, the same algorithm as the randomization tests) and read off t
 (1/n) sum_i sigma_i sign(f(x_i)) = 1 - 2 * (training error on sigma). Training can miss the sup, never exceed
 it, so for networks the estimate is a LOWER bound on R_hat_n; a network that fits every sigma has
 R_hat_n = 1, the largest value possible, and the bound above says nothing (Zhang et al. 2017, Section 2.2).
+
+Every fit is a run spec trained by the engine (``runs.run_one``: stored, so a longer sweep resumes): the sign
+vector is the spec's task (``task="signs"``, drawn by ``tasks.signs`` from the spec's seed), the real task
+binary MNIST (``task="digit_ge_5"``).
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import replace
 
 import numpy as np
 import torch
-from torch import nn
 
 from ..config import cost, profiles
 from ..config.claims import Claim, model_label
 from ..config.experiment import Experiment, Whole
 from ..config.settings import learning_rates
-from ..engine import data, models, runs, train
+from ..engine import data, models, runs
+from ..engine.tasks import signs
 
 CHAPTER = "02_rademacher"  # its page: book/<CHAPTER>.ipynb, listed in _toc.yml
 LINEAR_LR = 0.01  # the linear classifier's SGD learning rate (ours: the paper trains no linear classifier here)
@@ -41,14 +44,6 @@ def pixels(ds: data.Dataset, split: str = "train") -> torch.Tensor:
     """What the networks see, flattened: centre crop + per-image whitening (so every ||x_i|| = sqrt(d))."""
     x = getattr(ds, f"x_{split}")
     return data.whiten(data.center_crop(x, ds.crop)).flatten(1)
-
-
-def signs(n: int, draws: int, seed: int = 0) -> torch.Tensor:
-    """``draws`` independent Rademacher vectors of length ``n`` (float, entries +-1), from a seeded generator."""
-    if n < 1 or draws < 1:
-        raise ValueError(f"n={n} and draws={draws} must be positive integers")
-    g = torch.Generator().manual_seed(seed)
-    return torch.randint(0, 2, (draws, n), generator=g).double() * 2 - 1
 
 
 def monte_carlo(values) -> dict:
@@ -196,43 +191,41 @@ def prose_numbers(res: dict, sep: dict) -> dict:
 # classes searched by training
 
 
-class Linear(nn.Sequential):
-    """sign(<w, x> + b) on the flattened pixels: a linear classifier, trained exactly like the networks."""
-
-    def __init__(self, in_features: int, num_classes: int = 2):
-        super().__init__(nn.Flatten(), nn.Linear(in_features, num_classes))
-
-
-def build(name: str, ds: data.Dataset, width: float = 1.0) -> nn.Module:
-    """A 2-output network (class 1 means h(x) = +1); ``linear`` is the linear classifier above."""
-    if name == "linear":
-        return Linear(ds.in_channels * ds.image_size ** 2)
-    return models.build(name, in_channels=ds.in_channels, image_size=ds.image_size, num_classes=2, width=width)
-
-
-def fit_labels(name: str, ds: data.Dataset, labels: torch.Tensor, cfg: dict, *, seed: int, width: float = 1.0,
-               progress: bool | None = False) -> dict:
-    """Train model ``name`` on the first len(labels) images of ``ds`` with binary labels (+-1); return the history.
+def fit_spec(name: str, cfg: dict, n: int, *, seed: int, width: float = 1.0, **task) -> dict:
+    """The run spec of model ``name`` fitted to binary labels (``task``) on the first ``n`` training images.
 
     SGD as in the randomization tests (momentum 0.9, batch 128, the paper's lr decay per step), stopping at
-    100% training accuracy or after ``cfg['epochs']`` epochs. The test set keeps ``ds``'s images.
+    100% training accuracy or after ``cfg['epochs']`` epochs; two outputs (class 1 means h(x) = +1). ``linear``
+    is the linear classifier sign(<w, x> + b) on the flattened pixels, with PyTorch's own initialization.
     """
-    n = len(labels)
-    y = ((labels.to(ds.device) + 1) / 2).long()
-    binary = replace(ds, x_train=ds.x_train[:n], y_train=y, num_classes=2)
-    torch.manual_seed(seed)
-    model = build(name, binary, width)
-    tc = train.TrainConfig(lr=cfg["lr"][name], lr_decay=runs.paper_lr_decay(n), epochs=cfg["epochs"],
-                           stop_at_100=True, seed=seed)
-    return train.fit(model, binary, tc, progress=progress, desc=f"{name} fits sigma")
+    return runs.spec(model=name, width=width, init="pytorch" if name == "linear" else models.INIT,
+                     dataset=cfg["dataset"], n_train=n, lr=cfg["lr"][name], lr_decay=runs.paper_lr_decay(n),
+                     epochs=cfg["epochs"], stop_at_100=True, seed=seed, keep_step_loss=False, **task)
 
 
-def network_sups(name: str, ds: data.Dataset, sigmas: torch.Tensor, cfg: dict, *, seed: int, width: float = 1.0,
-                 progress: bool | None = False) -> list[float]:
+def sign_specs(name: str, cfg: dict, n: int, draws: int, *, seed: int, width: float = 1.0) -> list[dict]:
+    """One fit per sigma draw: draw j of ``signs(n, draws, seed * 7919 + n)`` (the same draws for every class at
+    a given n), trained with seed ``seed + j``. A sign fit has no test task (one placeholder test image)."""
+    sign_seed = seed * 7919 + n
+    return [fit_spec(name, cfg, n, seed=seed + j, width=width, n_test=1, task="signs",
+                     signs={"seed": sign_seed, "draws": draws, "draw": j}) for j in range(draws)]
+
+
+def network_sups(specs: list[dict], *, out=None, progress: bool | None = False) -> list[float]:
     """Per sigma draw, the correlation 2 * train_acc - 1 that training reaches: a lower bound on the sup."""
-    small_test = replace(ds, x_test=ds.x_test[:1], y_test=ds.y_test[:1] % 2)  # the test set is not needed here
-    return [2 * fit_labels(name, small_test, s, cfg, seed=seed + k, width=width, progress=progress)["train_acc"] - 1
-            for k, s in enumerate(sigmas)]
+    return [2 * runs.run_one(s, out=out, progress=progress)["result"]["train_acc"] - 1 for s in specs]
+
+
+def rademacher_specs(cfg: dict) -> list[dict]:
+    """Every training run of ``cfg`` in the order ``run`` trains them, each once (``Experiment.specs``' convention:
+    the experiment seed in ``cfg["run"]["seed"]``, as ``runs.seeded`` puts it)."""
+    seed, n, first, wn = cfg.get("run", {}).get("seed", 0), cfg["n"], cfg["models"][0], cfg["width_n"]
+    out = [s for name in cfg["models"] + ["linear"] for s in sign_specs(name, cfg, n, cfg["draws"], seed=seed)]
+    out += [s for name in (first, "linear") for m in cfg["n_sweep"] if m != n
+            for s in sign_specs(name, cfg, m, cfg["sweep_draws"], seed=seed)]
+    out += [s for w in cfg["widths"] if not (w == 1.0 and wn == n)
+            for s in sign_specs(first, cfg, wn, cfg["sweep_draws"], seed=seed, width=w)]
+    return out + [fit_spec(name, cfg, n, seed=seed, task="digit_ge_5") for name in cfg["models"] + ["linear"]]
 
 
 def linearly_separable(x: torch.Tensor, y: torch.Tensor) -> bool:
@@ -280,10 +273,10 @@ def run(cfg: dict, *, seed: int, progress: bool | None, out) -> dict:
     bound_b = 1.0 / float(x[:n].norm(dim=1).max())  # ||w|| <= 1/max||x_i||: outputs in [-1, 1] on the sample
 
     def estimate(name, m, k, width=1.0):
-        sig = signs(m, k, seed=seed * 7919 + m)  # the same sigma draws for every class at a given n
         if name == "linear_norm":
+            sig = signs(m, k, seed=seed * 7919 + m)  # the same sigma draws for every class at a given n
             return monte_carlo(linear_sup(x[:m], sig, 1.0 / float(x[:m].norm(dim=1).max())))
-        return monte_carlo(network_sups(name, ds, sig, cfg, seed=seed, width=width, progress=progress))
+        return monte_carlo(network_sups(sign_specs(name, cfg, m, k, seed=seed, width=width), out=out, progress=progress))
 
     main = {name: estimate(name, n, draws) for name in cfg["models"] + ["linear"]}
     main["linear_norm"] = estimate("linear_norm", n, cfg["draws_exact"])
@@ -297,9 +290,7 @@ def run(cfg: dict, *, seed: int, progress: bool | None, out) -> dict:
     # The bound on a real task: the same classes trained on true binary labels (digit >= 5).
     bound_rows = []
     for name in cfg["models"] + ["linear"]:
-        y = (ds.y_train[:n] >= 5).double() * 2 - 1
-        test = replace(ds, y_test=(ds.y_test >= 5).long())
-        h = fit_labels(name, test, y.cpu(), cfg, seed=seed, progress=progress)
+        h = runs.run_one(fit_spec(name, cfg, n, seed=seed, task="digit_ge_5"), out=out, progress=progress)["result"]
         comp = main[name]["estimate"]
         bound_rows.append({"model": name, "train_error": 1 - h["train_acc"], "test_error": 1 - h["test_acc"],
                            "complexity": comp, "bound": rademacher_bound(1 - h["train_acc"], comp, n, cfg["delta"])})

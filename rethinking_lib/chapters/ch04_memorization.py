@@ -8,6 +8,9 @@ observe that real patterns are fitted first and the noise later, and that test a
 noise is memorized. ``clean_epoch_90`` / ``noisy_epoch_90`` are the first epochs at which 90% of the clean /
 noisy training examples are fitted.
 
+Each p is one run spec trained by the engine (``runs.run_one``: stored, so a longer sweep resumes); the
+per-subset accuracies are the spec's per-epoch evaluation ``clean_noisy`` (``engine/epoch_evals.py``).
+
 Setting: the book's MLP 1x512 on the quick profile's mnist5k digits, with Figure 1b's hyper-parameters (SGD,
 momentum 0.9, lr 0.01 with the paper's decay per step), trained to 100% training accuracy (or the cap).
 """
@@ -38,36 +41,31 @@ def first_epoch_at(curve: list[float], level: float = 0.9) -> int | None:
     return next((i + 1 for i, v in enumerate(curve) if v >= level), None)
 
 
-def curves(cfg: dict, p: float, seed: int, *, progress=None) -> dict:
-    """Train at corruption ``p``; per-epoch accuracy on the clean and the noisy training examples, and test."""
-    import torch
+def run_spec(cfg: dict, p: float, seed: int) -> dict:
+    """The training run at corruption ``p``: it also scores the clean and the corrupted training examples every
+    epoch (``epoch_eval="clean_noisy"``)."""
+    return runs.spec(model=cfg["model"], dataset=cfg["dataset"], n_train=cfg["n_train"], crop=cfg["crop"],
+                     condition="partial_labels", p=p, corruption_seed=seed, lr=cfg["lr"], lr_decay=cfg["lr_decay"],
+                     batch_size=cfg["batch_size"], epochs=cfg["epochs"], stop_at_100=True, seed=seed,
+                     device=cfg["device"], keep_step_loss=False, epoch_eval="clean_noisy")
 
-    from ..engine import corrupt, data, devices, models, train
 
-    dev = devices.resolve(cfg["device"])
-    ds = data.load(cfg["dataset"], device=dev, crop=cfg["crop"], n_train=cfg["n_train"], seed=0)
-    ds = corrupt.apply(ds, "partial_labels", p=p, seed=seed)
-    noisy = ds.y_train != ds.meta["y_train_clean"]
-    torch.manual_seed(seed)
-    model = models.build(cfg["model"], in_channels=ds.in_channels, image_size=ds.image_size, num_classes=ds.num_classes)
-    x = data.whiten(data.center_crop(ds.x_train, ds.crop))
-    clean_acc, noisy_acc = [], []
+def memorization_specs(cfg: dict) -> list[dict]:
+    """Every training run of ``cfg``, one per p (the experiment seed in ``cfg["run"]["seed"]``, as ``runs.seeded``
+    puts it for ``Experiment.specs``)."""
+    return [run_spec(cfg, p, cfg.get("run", {}).get("seed", 0)) for p in cfg["ps"]]
 
-    def on_epoch(hist):  # the per-example correctness the training loop does not record
-        with torch.no_grad():
-            model.eval()
-            right = torch.cat([model(x[i:i + 4096]).argmax(1) for i in range(0, len(x), 4096)]) == ds.y_train
-            model.train()
-        clean_acc.append(float(right[~noisy].float().mean()))
-        noisy_acc.append(float(right[noisy].float().mean()))
 
-    tc = train.TrainConfig(lr=cfg["lr"], lr_decay=cfg["lr_decay"], batch_size=cfg["batch_size"], epochs=cfg["epochs"],
-                           stop_at_100=True, seed=seed)
-    hist = train.fit(model, ds, tc, progress=progress, desc=f"memorization p={p}", on_epoch=on_epoch)
-    test = [e["test_acc"] for e in hist["epochs"]]
+def curves(cfg: dict, p: float, seed: int, *, progress=None, out=None) -> dict:
+    """Train at corruption ``p`` (or load the run); per-epoch accuracy on the clean and the noisy training
+    examples, and test."""
+    r = runs.run_one(run_spec(cfg, p, seed), out=out, progress=progress)["result"]
+    clean_acc = [e["clean_train_acc"] for e in r["epochs"]]
+    noisy_acc = [e["noisy_train_acc"] for e in r["epochs"]]
+    test = [e["test_acc"] for e in r["epochs"]]
     best = max(range(len(test)), key=test.__getitem__)
-    return {"p": p, "noisy_fraction": float(noisy.float().mean()), "clean_train_acc": clean_acc,
-            "noisy_train_acc": noisy_acc, "train_acc": [e["train_acc"] for e in hist["epochs"]], "test_acc": test,
+    return {"p": p, "noisy_fraction": r["fraction_changed"], "clean_train_acc": clean_acc,
+            "noisy_train_acc": noisy_acc, "train_acc": [e["train_acc"] for e in r["epochs"]], "test_acc": test,
             "clean_epoch_90": first_epoch_at(clean_acc), "noisy_epoch_90": first_epoch_at(noisy_acc),
             "best_test_epoch": best + 1, "best_test_acc": test[best], "final_test_acc": test[-1],
             "epochs": len(test)}
@@ -77,7 +75,7 @@ def memorization(cfg: dict, *, seed: int = 0, progress=None, out=None) -> dict:
     for p in cfg["ps"]:
         if not 0 < p < 1:
             raise ValueError(f"p={p!r}: memorization needs corruption levels strictly between 0 and 1, e.g. ps=[0.4]")
-    per_p = [curves(cfg, p, seed, progress=progress) for p in cfg["ps"]]
+    per_p = [curves(cfg, p, seed, progress=progress, out=out) for p in cfg["ps"]]
     main = min(per_p, key=lambda r: abs(r["p"] - cfg["summary_p"]))
     keys = ("p", "clean_epoch_90", "noisy_epoch_90", "best_test_epoch", "best_test_acc", "final_test_acc")
     return {"per_p": per_p, "summary": {k: main[k] for k in keys}

@@ -23,6 +23,7 @@ from ..config import settings
 from ..config.claims import CHANCE_ACC, Claim, model_label, percent, table1_reported
 from ..config.experiment import Experiment
 from ..engine import runs
+from ..engine.corrupt import condition_for  # also what chapter 5 builds its rows with (rnd.condition_for)
 
 CHAPTER = "04_randomization_tests"  # its page: book/<CHAPTER>.ipynb, listed in _toc.yml
 
@@ -38,17 +39,6 @@ PAPER_FIG1C_ERROR_AT_0 = paper.FIG1C_ERROR_AT_0
 # Per-model run settings of each profile (settings.py); kept here under their old names.
 PAPER_MODELS = settings.PAPER_MODELS
 QUICK_MODELS = settings.model_settings(settings.QUICK_DELTA)
-
-
-def condition_for(p: float) -> dict:
-    """Spec fields for label corruption level ``p`` (p = 0 and p = 1 are the plain true/random-label runs)."""
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"p={p!r} is outside [0, 1]: pass corruption levels such as ps=[0, 0.5, 1]")
-    if p == 0:
-        return {"condition": "true_labels", "p": None}
-    if p == 1:
-        return {"condition": "random_labels", "p": None}
-    return {"condition": "partial_labels", "p": float(p)}
 
 
 def model_spec(cfg: dict, model: str, **kw) -> dict:

@@ -20,19 +20,20 @@ two PAC-Bayes bounds (``pac_bayes.py``):
   against, and the bound evaluated on, the second part S_b only (m = |S_b|), which the prior never saw. This
   bounds a stochastic network centred near the S_a-trained one, not the SGD solution on all of S.
 
-Each run is stored on its own (``results.load_or_run("bounds_run", ...)``) so a longer sweep resumes.
+Both networks of a (p, seed) are run specs trained by the engine (``runs.run_one``) that keep their final
+weights (``keep_weights=True``): the measures load them (``runs.load_model``) instead of training them here, and
+the initialization w0 is the seeded draw the runs started from (``runs.initial_model``). The measures of each
+(p, seed) are stored on their own too (``results.load_or_run("bounds_run", ...)``), so a longer sweep resumes.
 """
 
 from __future__ import annotations
-
-import copy
-import dataclasses
 
 import numpy as np
 
 from .. import paper
 from ..config import cost
 from ..config.experiment import Experiment
+from ..engine import corrupt, runs
 from ..store import results
 
 CHAPTER = "08_beyond"  # its page: book/<CHAPTER>.ipynb, listed in _toc.yml
@@ -50,70 +51,62 @@ QUICK_DELTA = {"dataset": "mnist5k", "crop": 24, "n_train": 2000, "n_test": 1000
                "posterior_steps": 100, "mc_samples": 150}
 
 
-def binary(ds):
-    """MNIST as D&R's binary task: label 1 for digits 5-9, 0 for 0-4 (train and test)."""
-    return dataclasses.replace(ds, y_train=(ds.y_train >= 5).long(), y_test=(ds.y_test >= 5).long(), num_classes=2,
-                               classes=["0-4", "5-9"])
+def network_specs(cfg: dict, p: float, seed: int) -> tuple[dict, dict]:
+    """The two training runs of one (p, seed), both keeping their weights for the measures: the network on all
+    of S, and the data-dependent prior's network on S_a (the first ``data_prior_fraction`` of S), from the same
+    initialization. Binary MNIST (``task="digit_ge_5"``) corrupted at level p; one hidden layer of ``hidden``
+    units (the MLP 1x512 at width hidden / 512) with PyTorch's own initialization, SGD to 100% training accuracy."""
+    main = runs.spec(model="mlp_1x512", width=cfg["hidden"] / 512, init="pytorch", dataset=cfg["dataset"],
+                     crop=cfg["crop"], n_train=cfg["n_train"], n_test=cfg["n_test"], task="digit_ge_5",
+                     **corrupt.condition_for(p), corruption_seed=seed, lr=cfg["lr"], momentum=cfg["momentum"],
+                     lr_decay=cfg["lr_decay"], batch_size=cfg["batch_size"], epochs=cfg["epochs"], stop_at_100=True,
+                     seed=seed, device=cfg["device"], keep_step_loss=False, keep_weights=True)
+    return main, runs.spec(**main, train_fraction=cfg["data_prior_fraction"])
 
 
-def condition_for(p: float) -> dict:
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"p={p!r} is outside [0, 1]: pass corruption levels such as ps=[0, 0.5, 1]")
-    return {"condition": "true_labels", "p": None} if p == 0 else \
-        {"condition": "random_labels", "p": None} if p == 1 else {"condition": "partial_labels", "p": float(p)}
+def bounds_specs(cfg: dict) -> list[dict]:
+    """Every training run of ``cfg`` in the order ``bounds`` trains them (``Experiment.specs``' convention: the
+    experiment seed in ``cfg["run"]["seed"]``, as ``runs.seeded`` puts it)."""
+    seed = cfg.get("run", {}).get("seed", 0)
+    return [s for k in cfg["seeds"] for p in cfg["ps"] for s in network_specs(cfg, p, k + seed)]
 
 
-def _train(model, ds, cfg, seed, progress, desc):
-    from ..engine import train
-
-    tc = train.TrainConfig(lr=cfg["lr"], momentum=cfg["momentum"], lr_decay=cfg["lr_decay"],
-                           batch_size=cfg["batch_size"], epochs=cfg["epochs"], stop_at_100=True, seed=seed)
-    return train.fit(model, ds, tc, progress=progress, desc=desc)
-
-
-def measure_run(cfg: dict, p: float, seed: int, *, progress=None) -> dict:
-    """Train one network at corruption ``p`` with ``seed``; every measure and both bounds (see module doc)."""
-    import torch
-
-    from ..engine import corrupt, data, devices, models
+def measure_run(cfg: dict, p: float, seed: int, *, progress=None, out=None) -> dict:
+    """Train (or load) the networks of corruption ``p`` with ``seed``; every measure and both bounds (see module doc)."""
+    from ..engine import data, devices
     from ..theory import measures, pac_bayes
 
+    spec, prior_spec = network_specs(cfg, p, seed)
+    rec = runs.run_one(spec, out=out, progress=progress)
+    runs.run_one(prior_spec, out=out, progress=progress)
     dev = devices.resolve(cfg["device"])
-    ds = binary(data.load(cfg["dataset"], device=dev, crop=cfg["crop"], n_train=cfg["n_train"], n_test=cfg["n_test"],
-                          seed=0))
-    ds = corrupt.apply(ds, **condition_for(p), seed=seed)
-    side = ds.image_size
-    torch.manual_seed(seed)
-    model = models.MLP(ds.in_channels * side * side, 2, depth=1, hidden=cfg["hidden"]).to(dev)
-    w0 = pac_bayes.flat(model)
-    init = copy.deepcopy(model)
-    hist = _train(model, ds, cfg, seed, progress, f"bounds p={p}")
+    ds = runs.dataset(spec)
+    model = runs.load_model(spec, out=out, device=dev)
+    w0 = pac_bayes.flat(runs.initial_model(spec, ds).to(dev))
     x = data.whiten(data.center_crop(ds.x_train, ds.crop))
     xt = data.whiten(data.center_crop(ds.x_test, ds.crop))
     y, yt = ds.y_train, ds.y_test
     w = pac_bayes.flat(model)
-    out = {"p": p, "seed": seed, "m": len(y), "epochs": hist["epochs_run"],
+    row = {"p": p, "seed": seed, "m": len(y), "epochs": rec["result"]["epochs_run"],
            "train_error": pac_bayes.error(model, w, x, y), "test_error": pac_bayes.error(model, w, xt, yt)}
-    out["gap"] = out["test_error"] - out["train_error"]
-    out.update(measures.all_measures(model, x, y, seed=seed))
+    row["gap"] = row["test_error"] - row["train_error"]
+    row.update(measures.all_measures(model, x, y, seed=seed))
     nm = measures.normalized_margins(model, x, y)
-    out["normalized_margin_quantiles"] = np.quantile(nm, np.linspace(0, 1, cfg["margin_quantiles"])).tolist()
+    row["normalized_margin_quantiles"] = np.quantile(nm, np.linspace(0, 1, cfg["margin_quantiles"])).tolist()
     kw = {"steps": cfg["posterior_steps"], "samples": cfg["mc_samples"], "lr": cfg["posterior_lr"], "seed": seed}
     pb = pac_bayes.bound(model, w, w0, x, y, xt, yt, **kw)
-    out["pac_bayes"] = pb
-    out["pac_bayes_bound"], out["pac_bayes_bound_mcallester"] = pb["bound"], pb["bound_mcallester"]
+    row["pac_bayes"] = pb
+    row["pac_bayes_bound"], row["pac_bayes_bound_mcallester"] = pb["bound"], pb["bound_mcallester"]
     # Dziugaite et al. (2021): prior mean trained on S_a only; posterior optimized from it on S_b; bound on S_b.
-    na = int(round(cfg["data_prior_fraction"] * len(y)))
-    prior_net = init
-    _train(prior_net, dataclasses.replace(ds, x_train=ds.x_train[:na], y_train=ds.y_train[:na]), cfg, seed, progress,
-           f"prior p={p}")
+    na = runs.first_part(len(y), cfg["data_prior_fraction"])
+    prior_net = runs.load_model(prior_spec, out=out, device=dev)
     w_prior = pac_bayes.flat(prior_net)
     pbd = pac_bayes.bound(prior_net, w_prior, w_prior, x[na:], y[na:], xt, yt, train_mean=False, **kw)
     pbd.update(prior_examples=na, bound_examples=len(y) - na,
                prior_net_error_on_bound_set=pac_bayes.error(prior_net, w_prior, x[na:], y[na:]))
-    out["pac_bayes_data_prior"] = pbd
-    out["pac_bayes_bound_data_prior"] = pbd["bound"]
-    return out
+    row["pac_bayes_data_prior"] = pbd
+    row["pac_bayes_bound_data_prior"] = pbd["bound"]
+    return row
 
 
 def all_runs(cfg: dict, *, seed: int = 0, progress=None, out=None) -> list[dict]:
@@ -123,7 +116,8 @@ def all_runs(cfg: dict, *, seed: int = 0, progress=None, out=None) -> list[dict]
     for s in cfg["seeds"]:
         for p in cfg["ps"]:
             spec = {**{k: cfg[k] for k in keys}, "p": p, "seed": s + seed}
-            rec = results.load_or_run("bounds_run", spec, lambda p=p, s=s: measure_run(cfg, p, s + seed, progress=progress),
+            rec = results.load_or_run("bounds_run", spec,
+                                      lambda p=p, s=s: measure_run(cfg, p, s + seed, progress=progress, out=out),
                                       seed=s + seed, out=out)
             rows.append(rec["result"])
     return rows

@@ -83,6 +83,21 @@ def apply(data: Dataset, condition: str, *, p: float | None = None, seed: int = 
     return out
 
 
+def condition_for(p: float) -> dict:
+    """The condition of label-corruption level ``p`` as ``apply``'s (and a run spec's) ``condition`` and ``p``.
+
+    p = 0 is the unmodified data (``true_labels``) and p = 1 is ``random_labels``; anything between is
+    ``partial_labels`` at that p (Figure 1b/1c's levels, the bounds chapter's, Table 1's random-label rows).
+    """
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"p={p!r} is outside [0, 1]: pass corruption levels such as ps=[0, 0.5, 1]")
+    if p == 0:
+        return {"condition": "true_labels", "p": None}
+    if p == 1:
+        return {"condition": "random_labels", "p": None}
+    return {"condition": "partial_labels", "p": float(p)}
+
+
 def _window(data: Dataset) -> tuple[int, int]:
     """(offset, side) of the centre crop the network sees; the whole image without a crop."""
     h = data.x_train.shape[-1]

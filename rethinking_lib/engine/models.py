@@ -27,7 +27,9 @@ from .. import paper
 
 PAPER_PARAM_COUNTS = paper.PARAM_COUNTS  # Table 1
 INIT = "glorot_uniform"  # weights; biases zero (TensorFlow's layer defaults)
-INITS = ("glorot_uniform", "he_normal")
+INITS = ("glorot_uniform", "he_normal", "pytorch")  # pytorch: the layers' own defaults, no TF re-init
+# Beyond the paper's models: ``linear`` (flatten -> one linear layer; chapter 2's linear classifier).
+OTHER_NAMES = ("linear",)
 BN_EPSILON = 1e-3        # TF-slim batch_norm
 BN_DECAY = 0.999         # TF-slim batch_norm: moving = decay * moving + (1 - decay) * batch
 NAMES = tuple(PAPER_PARAM_COUNTS)
@@ -43,8 +45,8 @@ LABELS = {
 def build(name: str, *, in_channels: int = 3, image_size: int = 28, num_classes: int = 10,
           width: float = 1.0, bn_decay: float = BN_DECAY, init: str = INIT) -> nn.Module:
     """Build model ``name`` for ``in_channels`` x ``image_size`` x ``image_size`` inputs (TensorFlow's init)."""
-    if name not in PAPER_PARAM_COUNTS:
-        raise ValueError(f"unknown model {name!r}: choose one of {', '.join(NAMES)}")
+    if name not in PAPER_PARAM_COUNTS and name not in OTHER_NAMES:
+        raise ValueError(f"unknown model {name!r}: choose one of {', '.join(NAMES + OTHER_NAMES)}")
     for arg, v in (("in_channels", in_channels), ("image_size", image_size), ("num_classes", num_classes)):
         if not isinstance(v, int) or v < 1:
             raise ValueError(f"{arg}={v!r} must be a positive integer")
@@ -58,6 +60,8 @@ def build(name: str, *, in_channels: int = 3, image_size: int = 28, num_classes:
         model = SmallInception(in_channels, num_classes, width, batch_norm=not name.endswith("nobn"))
     elif name == "alexnet_small":
         model = SmallAlexNet(in_channels, image_size, num_classes, width)
+    elif name == "linear":  # width does not apply: there is no hidden layer
+        model = MLP(in_channels * image_size * image_size, num_classes, 0, 0)
     else:
         model = MLP(in_channels * image_size * image_size, num_classes, int(name[4]), _w(512, width))
     tf_init(model, bn_decay, init)
@@ -68,10 +72,12 @@ def tf_init(model: nn.Module, bn_decay: float = BN_DECAY, init: str = INIT) -> n
     """TensorFlow's defaults: Glorot-uniform weights, zero biases, BN epsilon 1e-3 and decay ``bn_decay``.
 
     ``init="he_normal"`` (variance 2 / fan_in) is the fallback for a plain deep ReLU net that does not train
-    from Glorot's init. PyTorch's ``momentum`` is TensorFlow's ``1 - decay``. Uses the global torch RNG.
+    from Glorot's init; ``init="pytorch"`` keeps the weights PyTorch's layers drew when built (chapter 8's
+    network and chapter 2's linear classifier were first written that way). PyTorch's ``momentum`` is
+    TensorFlow's ``1 - decay``. Uses the global torch RNG.
     """
     for m in model.modules():
-        if isinstance(m, (nn.Conv2d, nn.Linear)):
+        if isinstance(m, (nn.Conv2d, nn.Linear)) and init != "pytorch":
             if init == "he_normal":
                 nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
             else:

@@ -7,6 +7,10 @@ test, dispatched by a sweep to other processes, GPUs or a cluster, and resumed f
 
     >>> rec = run_one(spec(model="mlp_1x512", dataset="mnist5k", condition="random_labels", epochs=150))
     >>> rec["result"]["epochs_to_100"], rec["result"]["test_acc"]
+
+A spec may also keep the run's final weights (``keep_weights=True``, stored beside the record by
+``store/weights.py``); ``load_model(spec)`` then gives the trained network back, so a later experiment measures
+a network without training it again (chapter 8's bounds measure the networks their specs trained).
 """
 
 from __future__ import annotations
@@ -14,10 +18,10 @@ from __future__ import annotations
 import copy
 import math
 import os
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 from .. import paper
-from ..store import results
+from ..store import results, weights
 
 # Training defaults live in ``train.TrainConfig`` (one place); a spec adds what the run is trained on.
 _TRAIN_KEYS = ("lr", "momentum", "lr_decay", "weight_decay", "batch_size", "epochs", "stop_at_100", "augment",
@@ -37,6 +41,15 @@ DEFAULTS = {
     "condition": "true_labels", "p": None, "corruption_seed": 0, "corrupt_test": False,
     **_train_defaults(), "seed": 0, "device": "auto", "keep_step_loss": True,
 }
+# Options added after runs were first stored: a spec holds one (and so its run key changes) only when it is set
+# to something other than its default, so every run stored before an option existed keeps its key.
+#   task            the labels trained on (``tasks.TASKS``): the dataset's classes, binary MNIST, random signs;
+#   signs           task "signs" only: {"seed", "draws", "draw"}, the sign vector (``tasks.apply``);
+#   train_fraction  train on the first round(f * n) training examples only (after task and corruption), e.g. a
+#                   data-dependent prior's half of the data; the test set is unchanged;
+#   epoch_eval      a named per-epoch measurement (``epoch_evals.EPOCH_EVALS``) added to each epoch's record;
+#   keep_weights    keep the final weights beside the record (``load_model``).
+OPTIONS = {"task": "classes", "signs": None, "train_fraction": None, "epoch_eval": None, "keep_weights": False}
 # (train, test) sizes of each dataset without a subset: what a spec's epochs mean in steps.
 DATA_SIZES = {"cifar10": (50_000, 10_000), "mnist": (60_000, 10_000), "gaussian": (50_000, 10_000),
               "mnist5k": (4_000, 1_000), "digits": (1_297, 500)}
@@ -49,14 +62,27 @@ def spec(**kw) -> dict:
     ``lr_decay="paper"`` is resolved here to the per-epoch factor that gives the paper's decay per step
     (0.95 per 391 steps) at this run's training-set size and batch size (``paper_lr_decay``).
     """
-    unknown = set(kw) - set(DEFAULTS)
+    unknown = set(kw) - set(DEFAULTS) - set(OPTIONS)
     if unknown:
-        raise ValueError(f"unknown run setting(s) {', '.join(sorted(unknown))}; known: {', '.join(DEFAULTS)}")
-    s = {**DEFAULTS, **kw}
+        raise ValueError(f"unknown run setting(s) {', '.join(sorted(unknown))}; known: {', '.join([*DEFAULTS, *OPTIONS])}")
+    s = {**DEFAULTS, **{k: v for k, v in kw.items() if k not in OPTIONS or v != OPTIONS[k]}}
+    f = s.get("train_fraction")
+    if f is not None and not 0 < f <= 1:
+        raise ValueError(f"train_fraction={f!r} must be in (0, 1], e.g. 0.5 for the first half of the training set")
     if s["lr_decay"] == "paper":
         n = train_size(s)
         s["lr_decay"] = paper_lr_decay(n, s["batch_size"]) if n else paper.LR_DECAY_PER_EPOCH
     return s
+
+
+def option(s: dict, name: str):
+    """Option ``name`` of spec ``s`` (``OPTIONS``' default when the spec does not hold it)."""
+    return s.get(name, OPTIONS[name])
+
+
+def first_part(n: int, fraction: float | None) -> int:
+    """How many of ``n`` training examples a run with ``train_fraction=fraction`` trains on (the first ones)."""
+    return n if fraction is None else int(round(fraction * n))
 
 
 def train_size(s: dict) -> int | None:
@@ -86,7 +112,9 @@ def paper_lr_decay(n_train: int, batch_size: int = paper.BATCH_SIZE,
 def describe(s: dict) -> str:
     """One short line naming a run (progress bars, sweep logs, plans): model, data, condition, regularizers."""
     return (f"{s['model']} {s['dataset']} {s['condition']}" + (f" p={s['p']}" if s.get("p") is not None else "")
-            + (" +crop" if s.get("augment") else "") + (" +wd" if s.get("weight_decay") else ""))
+            + (" +crop" if s.get("augment") else "") + (" +wd" if s.get("weight_decay") else "")
+            + (f" task={s['task']}" if option(s, "task") != "classes" else "")
+            + (f" first {s['train_fraction']:g}" if option(s, "train_fraction") is not None else ""))
 
 
 def key(s: dict) -> str:
@@ -117,25 +145,49 @@ def seeded(cfg: dict, seed: int) -> dict:
     return cfg
 
 
-def train_spec(s: dict, *, progress: bool | None = None, checkpoint: str | os.PathLike | None = None) -> dict:
-    """Load the data, corrupt it, build the model and train it, as ``s`` says; returns the history."""
-    import torch
-
-    from . import corrupt, data, devices, models, train
+def dataset(s: dict):
+    """The data run ``s`` trains on, as ``train_spec`` builds it: loaded, relabelled (``task``), corrupted, and
+    cut to the first part (``train_fraction``); on the run's device."""
+    from . import corrupt, data, devices, tasks
 
     device = devices.resolve(s["device"])
     ds = data.load(s["dataset"], device=device, crop=s["crop"], n_train=s["n_train"], n_test=s["n_test"],
                    seed=s["data_seed"], root=s["root"])
+    ds = tasks.apply(ds, option(s, "task"), signs_of=option(s, "signs"))
     ds = corrupt.apply(ds, s["condition"], p=s["p"], seed=s["corruption_seed"], corrupt_test=s["corrupt_test"])
+    if option(s, "train_fraction") is not None:
+        k = first_part(len(ds.y_train), s["train_fraction"])
+        ds = replace(ds, x_train=ds.x_train[:k], y_train=ds.y_train[:k])
+    return ds
+
+
+def build_args(s: dict, ds) -> dict:
+    """``models.build``'s arguments for run ``s`` on data ``ds`` (what a kept-weights file records)."""
+    return {"name": s["model"], "in_channels": ds.in_channels, "image_size": ds.image_size,
+            "num_classes": ds.num_classes, "width": s["width"], "bn_decay": s["bn_decay"], "init": s["init"]}
+
+
+def train_spec(s: dict, *, progress: bool | None = None, checkpoint: str | os.PathLike | None = None,
+               weights_file: str | os.PathLike | None = None) -> dict:
+    """Build the data and the model and train it, as ``s`` says; returns the history. With ``weights_file`` the
+    final weights are written there (``store/weights.py``) before the history is returned."""
+    import torch
+
+    from . import epoch_evals, models, train
+
+    ds = dataset(s)
     torch.manual_seed(s["seed"])
-    model = models.build(s["model"], in_channels=ds.in_channels, image_size=ds.image_size,
-                         num_classes=ds.num_classes, width=s["width"], bn_decay=s["bn_decay"], init=s["init"])
+    args = build_args(s, ds)
+    model = models.build(args.pop("name"), **args)
     cfg = train.TrainConfig(**{k: s[k] for k in _TRAIN_KEYS}, seed=s["seed"])
-    hist = train.fit(model, ds, cfg, checkpoint=checkpoint, progress=progress, desc=describe(s))
+    evaluate = epoch_evals.build(s["epoch_eval"], ds) if option(s, "epoch_eval") else None
+    hist = train.fit(model, ds, cfg, checkpoint=checkpoint, progress=progress, desc=describe(s), evaluate=evaluate)
     hist["n_params"] = models.count_params(model)
     hist["fraction_changed"] = ds.meta.get("fraction_changed")
     if not s["keep_step_loss"]:
         hist.pop("step_loss")
+    if weights_file is not None:
+        weights.save(weights_file, model.state_dict(), build_args(s, ds))
     return hist
 
 
@@ -144,15 +196,62 @@ def run_one(s: dict, *, out: str | os.PathLike | None = None, progress: bool | N
     """The stored record of run ``s``, training it first if the store does not have it.
 
     With ``checkpoint=True`` the run checkpoints every epoch under ``<results>/checkpoints/`` and an
-    interrupted run picks up where it stopped; the checkpoint is removed once the result is stored.
+    interrupted run picks up where it stopped; the checkpoint is removed once the result is stored. A run
+    with ``keep_weights=True`` whose weights file is missing is trained again (record and weights together).
     """
     s = spec(**s)
     ckpt = results.checkpoint_path("train", s, out) if checkpoint else None
-    rec = results.load_or_run("train", s, lambda: train_spec(s, progress=progress, checkpoint=ckpt),
+    kw = {}
+    if option(s, "keep_weights"):
+        kw["weights_file"] = weights.path("train", s, out)
+        rerun = rerun or (not kw["weights_file"].exists() and results.load("train", s, out) is not None)
+    rec = results.load_or_run("train", s, lambda: train_spec(s, progress=progress, checkpoint=ckpt, **kw),
                               seed=s["seed"], out=out, rerun=rerun)
     if ckpt is not None and ckpt.exists():
         ckpt.unlink()
     return rec
+
+
+def load_model(s: dict, *, out: str | os.PathLike | None = None, device="cpu"):
+    """The trained network of run ``s`` from its kept weights, in eval mode on ``device`` (nothing is trained).
+
+    Raises ValueError if ``s`` does not keep weights, LookupError if the store has no record of it (train it
+    with ``run_one`` first) and FileNotFoundError if its record is there but the weights file is not.
+    """
+    import torch
+
+    from . import models, train
+
+    s = spec(**s)
+    where = f"run {key(s)} ({describe(s)})"
+    if not option(s, "keep_weights"):
+        raise ValueError(f"{where} keeps no weights: its spec does not set keep_weights=True, so the store holds "
+                         "only its record (the history); a spec with keep_weights=True (another run key) keeps them")
+    if results.load("train", s, out) is None:
+        raise LookupError(f"{where} is not in the store {results.results_dir(out)}: train it with run_one(spec) first")
+    file = weights.path("train", s, out)
+    if not file.exists():
+        raise FileNotFoundError(f"{where} has a record but no weights file {file}: run_one(spec) trains it again")
+    blob = weights.load(file)
+    args = dict(blob["build"])
+    model = models.build(args.pop("name"), **args)
+    model.load_state_dict(blob["state_dict"])
+    train.numerics(device)  # measure under the numerics the network was trained under
+    return model.to(torch.device(device)).eval()
+
+
+def initial_model(s: dict, ds=None):
+    """The network of run ``s`` before training (on the CPU): the seeded build ``train_spec`` starts from, drawn
+    again (nothing stored); ``ds`` is the run's data if at hand. The caller's random state is left as it was."""
+    import torch
+
+    from . import models
+
+    s = spec(**s)
+    args = build_args(s, dataset(s) if ds is None else ds)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(s["seed"])
+        return models.build(args.pop("name"), **args)
 
 
 def input_shape(s: dict) -> tuple[int, int]:

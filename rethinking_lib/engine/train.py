@@ -135,11 +135,13 @@ def progress_enabled(progress: bool | None) -> bool:
 
 
 def fit(model: nn.Module, data: Dataset, cfg: TrainConfig = TrainConfig(), *, checkpoint: str | os.PathLike | None = None,
-        progress: bool | None = None, desc: str = "train", on_epoch=None) -> dict:
+        progress: bool | None = None, desc: str = "train", on_epoch=None, evaluate=None) -> dict:
     """Train ``model`` on ``data`` (already on the target device) with ``cfg``; return the history.
 
     If ``checkpoint`` is given, the state after each epoch is written there and a run that finds a
-    checkpoint resumes from it. ``on_epoch(hist)`` is called after each epoch (after its checkpoint).
+    checkpoint resumes from it. ``evaluate(model)`` (e.g. ``epoch_evals``) returns more numbers for each
+    epoch's record, measured before its checkpoint so a resumed run has them too; it must not change the
+    model or draw from a random generator. ``on_epoch(hist)`` is called after each epoch (after its checkpoint).
     The history holds ``step_loss`` (every step), ``epochs`` (one dict per epoch), ``epochs_to_100`` /
     ``steps_to_100`` (first time at 100% training accuracy, else None), ``train_acc``, ``test_acc``,
     ``steps``, ``wall_time``, the precision and the speed options used.
@@ -202,7 +204,7 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig = TrainConfig(), *, ch
         steps = (epoch + 1) * steps_per_epoch
         hist["epochs"].append({"epoch": epoch + 1, "step": steps, "loss": sum(epoch_losses) / len(epoch_losses),
                                "train_acc": train_acc, "test_acc": test_acc, "lr": lr,
-                               "time": time.perf_counter() - t0})
+                               "time": time.perf_counter() - t0, **(evaluate(model) if evaluate else {})})
         if train_acc >= 1.0 and hist["epochs_to_100"] is None:
             hist["epochs_to_100"], hist["steps_to_100"] = epoch + 1, steps
         bar.update(1)
@@ -244,10 +246,7 @@ def setup(model: nn.Module, cfg: TrainConfig, device) -> Engine:
     amp = amp_dtype(precision)
     memory_format = torch.channels_last if speed["channels_last"] else torch.contiguous_format
     model = model.to(device, memory_format=memory_format)
-    if device.type == "cuda":
-        torch.backends.cudnn.benchmark = True
-    else:
-        torch.set_flush_denormal(True)  # 4x faster on some CPUs once weights get tiny, same results
+    numerics(device)
     decay, no_decay = _split_decay(model)
     opt = torch.optim.SGD([{"params": decay, "weight_decay": cfg.weight_decay},
                            {"params": no_decay, "weight_decay": 0.0}],
@@ -262,6 +261,15 @@ def setup(model: nn.Module, cfg: TrainConfig, device) -> Engine:
     if speed["cuda_graph"]:
         step = _GraphedStep(step, model, opt)
     return Engine(model, opt, scaler, step, precision, speed, amp, memory_format)
+
+
+def numerics(device) -> None:
+    """The process-wide settings training runs under, also for measuring a trained network (``runs.load_model``):
+    cuDNN autotuning on CUDA; on the CPU denormals flushed to zero (4x faster on some CPUs once weights get tiny)."""
+    if torch.device(device).type == "cuda":
+        torch.backends.cudnn.benchmark = True
+    else:
+        torch.set_flush_denormal(True)
 
 
 def train_step(model: nn.Module, opt: torch.optim.Optimizer, scaler, amp_dtype):
