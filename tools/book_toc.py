@@ -13,6 +13,11 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 
 
+# Pages the build writes from the code instead of the repository keeping a copy that could go stale:
+# path -> the command that prints it (run in the build; run it yourself to preview the page).
+GENERATED = {"book/setup_and_choices.md": ["-m", "rethinking_lib", "appendix"]}
+
+
 class BuildError(Exception):
     """A stage failed; the message says what and where (printed as the last line, exit 1)."""
 
@@ -35,8 +40,10 @@ def toc_files(root: Path = REPO) -> list[Path]:
         walk(part.get("chapters"))
     pages = []
     for entry in entries:
-        matches = [root / f"{entry}{suffix}" for suffix in (".ipynb", ".md") if (root / f"{entry}{suffix}").exists()]
+        matches = [root / f"{entry}{suffix}" for suffix in (".ipynb", ".md")
+                   if (root / f"{entry}{suffix}").exists() or f"{entry}{suffix}" in GENERATED]
         if not matches:
-            raise BuildError(f"_toc.yml lists {entry!r} but neither {entry}.ipynb nor {entry}.md exists in {root}")
+            raise BuildError(f"_toc.yml lists {entry!r} but neither {entry}.ipynb nor {entry}.md exists in {root} "
+                             "(or is generated: book_toc.GENERATED)")
         pages.append(matches[0].relative_to(root))
     return pages

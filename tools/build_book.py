@@ -50,7 +50,7 @@ import urllib.request
 from pathlib import Path
 
 import check_html
-from book_toc import REPO, BuildError, toc_files
+from book_toc import GENERATED, REPO, BuildError, toc_files
 from set_repo_url import INSTALL_RE
 
 TOOLS = Path(__file__).resolve().parent
@@ -87,6 +87,12 @@ def copy_sources(root: Path, src: Path, notebooks: set[Path]) -> None:
                 continue
             (src / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, src / rel)
+    for rel, args in GENERATED.items():  # written from the code: a page of settings cannot go stale
+        proc = subprocess.run([sys.executable, *args], capture_output=True, text=True)
+        if proc.returncode:
+            raise BuildError(f"{rel}: 'python {' '.join(args)}' failed (exit {proc.returncode}):\n{proc.stderr[-2000:]}")
+        (src / rel).parent.mkdir(parents=True, exist_ok=True)
+        (src / rel).write_text(proc.stdout)
 
 
 def kernel_dir(build: Path) -> Path:

@@ -111,7 +111,7 @@ def appendix_markdown() -> str:
     """The appendix page "The paper's setup and our choices", generated from the experiments' configs."""
     out = ["# The paper's setup and our choices", "",
            "This page is generated from the code's configuration (`python -m rethinking_lib appendix`), so it "
-           "cannot drift from what runs; a test checks that it is current. For every experiment: each setting "
+           "cannot drift from what runs: the book's build writes it. For every experiment: each setting "
            "in the `paper` profile (the paper's value where it states one), and what the `gpu` profile (one "
            "small GPU such as a Colab T4) and the `quick` profile (2 CPU cores, offline, the rendered book) "
            "change. `python -m rethinking_lib config EXPERIMENT --profile P --json` prints the same per run.", "",
