@@ -103,3 +103,15 @@ def test_unpack_rejects_weights_without_their_record(tmp_path):
     with pytest.raises(ValueError, match="weights demo-0123456789ab.pt without their run record"):
         store_cli.unpack(tmp_path / "bad.zip", tmp_path / "b")
     assert not (tmp_path / "b").exists()
+
+
+def test_pack_finds_kept_weights_where_the_store_writes_them(tmp_path):
+    from rethinking_lib.store import weights
+
+    config = {"model": "mlp_1x512", "keep_weights": True}
+    record = results.run_path("train", config, tmp_path)
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.write_text("{}")
+    assert store_cli.kept_weights(record) is None  # no weights kept: nothing to pack
+    weights.path("train", config, tmp_path).write_bytes(b"weights")
+    assert store_cli.kept_weights(record) == weights.path("train", config, tmp_path)
