@@ -9,6 +9,8 @@ from rethinking_lib import experiments
 from rethinking_lib.engine import models
 from rethinking_lib.theory import measures
 
+QUICK = experiments.get("bounds").base("quick")  # the quick config, resolved from the paper config + delta
+
 
 @pytest.fixture(scope="module")
 def result(results_dir):
@@ -110,7 +112,7 @@ def test_run_specs_train_the_networks_the_chapter_built_by_hand(tmp_path, p):
     from rethinking_lib.chapters import ch08_bounds as bounds
     from rethinking_lib.engine import runs
 
-    cfg = {**bounds.QUICK, "dataset": "digits", "crop": None, "n_train": 60, "n_test": 20, "hidden": 24, "epochs": 4,
+    cfg = {**QUICK, "dataset": "digits", "crop": None, "n_train": 60, "n_test": 20, "hidden": 24, "epochs": 4,
            "batch_size": 16}
     ds, init, model, prior, hist = _hand_built(cfg, p, seed=3)
     spec, prior_spec = bounds.network_specs(cfg, p, 3)
@@ -129,7 +131,7 @@ def test_bounds_specs_list_every_run_the_experiment_trains(tmp_path, monkeypatch
     from rethinking_lib.chapters import ch08_bounds as bounds
     from rethinking_lib.engine import runs
 
-    cfg = {**bounds.QUICK, "dataset": "digits", "crop": None, "n_train": 40, "n_test": 10, "hidden": 8, "epochs": 1,
+    cfg = {**QUICK, "dataset": "digits", "crop": None, "n_train": 40, "n_test": 10, "hidden": 8, "epochs": 1,
            "ps": [0.0, 1.0], "seeds": [0, 1], "posterior_steps": 1, "mc_samples": 2}
     seen, real = [], runs.run_one
     monkeypatch.setattr(runs, "run_one", lambda s, **kw: seen.append(runs.key(s)) or real(s, **kw))

@@ -3,6 +3,8 @@
 from rethinking_lib import experiments
 from rethinking_lib.chapters import ch04_memorization as memorization
 
+QUICK = experiments.get("memorization").base("quick")  # the quick config, resolved from the paper config + delta
+
 
 def test_clean_fitted_before_noisy(results_dir):
     res = experiments.run("memorization", "quick")["result"]
@@ -27,7 +29,7 @@ def test_curves_are_what_the_hand_built_loop_measured(tmp_path):
 
     from rethinking_lib.engine import corrupt, data, models, train
 
-    cfg = {**memorization.QUICK, "dataset": "digits", "n_train": 200, "epochs": 5, "batch_size": 32,
+    cfg = {**QUICK, "dataset": "digits", "n_train": 200, "epochs": 5, "batch_size": 32,
            "model": "mlp_1x512", "lr": 0.05, "device": "cpu"}
     ds = data.load("digits", crop=cfg["crop"], n_train=200, seed=0)
     ds = corrupt.apply(ds, "partial_labels", p=0.4, seed=2)
@@ -56,7 +58,7 @@ def test_curves_are_what_the_hand_built_loop_measured(tmp_path):
 def test_memorization_specs_list_every_run_the_experiment_trains(tmp_path, monkeypatch):
     from rethinking_lib.engine import runs
 
-    cfg = {**memorization.QUICK, "dataset": "digits", "n_train": 100, "epochs": 1, "ps": [0.2, 0.6], "summary_p": 0.2}
+    cfg = {**QUICK, "dataset": "digits", "n_train": 100, "epochs": 1, "ps": [0.2, 0.6], "summary_p": 0.2}
     seen, real = [], runs.run_one
     monkeypatch.setattr(runs, "run_one", lambda s, **kw: seen.append(runs.key(s)) or real(s, **kw))
     memorization.memorization(cfg, seed=3, out=tmp_path)
