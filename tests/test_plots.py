@@ -59,3 +59,10 @@ def test_kernel_ridge_draws_the_reported_line_and_puts_ridge_zero_left():
     assert list(measured.get_xdata()) == pytest.approx([0.01, 0.1]) and list(measured.get_ydata()) == pytest.approx([5, 4])
     assert any(list(line.get_ydata()) == [1.2, 1.2] for line in ax1.lines[1:])
     plt.close(fig)
+
+
+def test_figure_modules_mirror_the_chapter_modules():
+    from rethinking_lib import chapters
+
+    names = lambda mods: [m.__name__.rsplit(".", 1)[1] for m in mods]  # noqa: E731
+    assert names(m for m in plots.MODULES if m is not plots.style) == names(chapters.MODULES)
