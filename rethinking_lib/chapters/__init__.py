@@ -15,8 +15,10 @@ from . import (
     ch07_kernel,
     ch07_minnorm,
     ch08_bounds,
+    ch09_ntk,
 )
 
 # The book's order: a chapter's experiments in the order its page runs them.
 MODULES = (ch01_pac, ch02_rademacher, ch03_stability, ch04_randomization, ch04_memorization, ch05_regularization,
-           ch06_theorem1, ch07_kernel, ch07_minnorm, ch07_double_descent, ch08_bounds)
+           ch06_theorem1, ch07_kernel, ch07_minnorm, ch07_double_descent, ch08_bounds,
+           ch09_ntk)
