@@ -23,11 +23,13 @@ from . import (
     ch07_kernel,
     ch07_minnorm,
     ch08_bounds,
+    ch09_ntk,
     style,
 )
 
 MODULES = (style, ch01_pac, ch02_rademacher, ch03_stability, ch04_randomization, ch04_memorization,
-           ch05_regularization, ch06_theorem1, ch07_kernel, ch07_minnorm, ch07_double_descent, ch08_bounds)
+           ch05_regularization, ch06_theorem1, ch07_kernel, ch07_minnorm, ch07_double_descent, ch08_bounds,
+           ch09_ntk)
 
 
 def public_names(module) -> list[str]:
