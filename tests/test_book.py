@@ -31,7 +31,7 @@ import check_html  # noqa: E402
 import set_repo_url  # noqa: E402
 
 CHAPTERS = ["01_pac_learning", "02_rademacher", "03_stability", "04_randomization_tests", "05_regularization",
-            "06_expressivity", "07_implicit_regularization", "08_beyond"]
+            "06_expressivity", "07_implicit_regularization", "08_beyond", "09_ntk"]
 TOC_ORDER = ["intro", "notation", *CHAPTERS, "paper_scale", "conclusion", "setup_and_choices", "engine", "bibliography"]
 NOTEBOOKS = [*CHAPTERS, "conclusion"]
 CONFIG = yaml.safe_load((REPO / "_config.yml").read_text())
