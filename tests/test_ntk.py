@@ -98,3 +98,25 @@ def test_paper_networks_train_nothing(results_dir, monkeypatch):
     assert res["declared"] > 0 and res["stored"] == len(res["rows"])
     if not res["rows"]:
         assert "Not measured here" in ch09_ntk.paper_networks_text(res)
+
+
+def test_paper_networks_rank_the_stored_labelings(results_dir, monkeypatch):
+    """With chapter 4's MLP runs in the store (their records stood in here: training them is chapter 4's job),
+    the complexity of their real labelings rises with p and is ranked against the stored measurements."""
+    from rethinking_lib.chapters import ch09_ntk
+    from rethinking_lib.engine import runs
+
+    measured = {None: (0.1, 5), 0.5: (0.5, 9)}  # (test error, epochs to fit) by the spec's p; random labels: (0.9, 14)
+
+    def record(s, out=None):
+        error, epochs = (0.9, 14) if s["condition"] == "random_labels" else measured[s["p"]]
+        return {"result": {"test_acc": 1 - error, "epochs_to_100": epochs}}
+
+    monkeypatch.setattr(runs, "stored", lambda s, out=None: s["model"] == "mlp_1x512")
+    monkeypatch.setattr(runs, "run_one", record)
+    res = ch09_ntk.paper_networks("quick", n_sub=200)
+    rows = sorted(res["rows"], key=lambda r: r["p"])
+    assert [r["p"] for r in rows] == [0.0, 0.5, 1.0] and res["stored"] == 3
+    assert rows[0]["complexity"] < rows[1]["complexity"] < rows[2]["complexity"]
+    assert res["kendall_tau"]["mlp_1x512"] == {"vs_test_error": pytest.approx(1.0), "vs_epochs_to_fit": pytest.approx(1.0)}
+    assert "Kendall" in ch09_ntk.paper_networks_text(res)
