@@ -48,6 +48,18 @@ def test_complexity_solve_and_the_singular_error_naming_rows():
         ntk.complexity(ntk.h_infinity(dup), np.append(y, y[3]), dup)
 
 
+def test_torch_float64_path_agrees_with_numpy():
+    """The device path (torch, float64) of the spectrum and the Cholesky solve gives numpy's numbers (here on the CPU)."""
+    x, y = unit_data()
+    h = ntk.h_infinity(x)
+    (lam, v), (lam_t, v_t) = ntk.spectrum(h), ntk.spectrum(h, device="cpu")
+    assert np.allclose(lam, lam_t) and np.allclose(np.abs(v.T @ v_t).diagonal(), 1.0)
+    assert ntk.complexity(h, y, x, device="cpu") == pytest.approx(ntk.complexity(h, y, x), rel=1e-10)
+    dup = np.vstack([x, x[5:6]])
+    with pytest.raises(ntk.SingularKernel, match=r"\(5, 40\)"):
+        ntk.solve(ntk.h_infinity(dup), np.ones(41), dup, device="cpu")
+
+
 @pytest.fixture(scope="module")
 def result(results_dir):
     return experiments.run("ntk", "quick")["result"]

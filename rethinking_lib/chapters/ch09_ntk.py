@@ -81,14 +81,15 @@ def gradient_descent(x, y, xt, *, width: int, kappa: float, eta: float, steps: i
     return {"curve": curve, "u0": u0, "test_out": ut.cpu().numpy(), "distance": float((w - w0).norm())}
 
 
-def kernel(x: np.ndarray, cache: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """H-infinity of the inputs and its spectrum, computed once per experiment: the inputs are the same for every
-    p and seed (only the labels change), and at the paper profile the eigendecomposition is the expensive part."""
+def kernel(x: np.ndarray, cache: dict, device) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """H-infinity of the inputs and its spectrum (float64, the eigendecomposition on ``device`` unless it is the CPU),
+    computed once per experiment: the inputs are the same for every p and seed (only the labels change), and at the
+    paper profile the eigendecomposition is the expensive part."""
     from ..theory import ntk
 
     if "h" not in cache:
         cache["h"] = ntk.h_infinity(x)
-        cache["lam"], cache["v"] = ntk.spectrum(cache["h"])
+        cache["lam"], cache["v"] = ntk.spectrum(cache["h"], device=None if str(device) == "cpu" else device)
     return cache["h"], cache["lam"], cache["v"]
 
 
@@ -97,14 +98,15 @@ def measure(cfg: dict, p: float, seed: int, cache: dict | None = None) -> dict:
     from ..engine import devices
     from ..theory import ntk
 
+    dev = devices.resolve(cfg["device"])
     x, y, xt, yt = binary_data(cfg, p, seed)
-    h, lam, v = kernel(x, {} if cache is None else cache)
+    h, lam, v = kernel(x, {} if cache is None else cache, dev)
     eta = 1.0 / lam[0]
     net = gradient_descent(x, y, xt, width=cfg["width"], kappa=cfg["kappa"], eta=eta, steps=cfg["steps"], seed=seed,
-                           device=devices.resolve(cfg["device"]))
+                           device=dev)
     steps = np.arange(cfg["steps"] + 1)
     predicted = ntk.predicted_residual(lam, v, y, eta, steps, u0=net["u0"]) / len(y)
-    comp = ntk.complexity(h, y, x)
+    comp = ntk.complexity(h, y, x, device=None if str(dev) == "cpu" else dev)
     quantiles = np.linspace(0, 1, 41)
     return {"p": p, "seed": seed, "n": len(y), "eta": eta, "lambda_max": float(lam[0]), "lambda_min": float(lam[-1]),
             "top_eigvec_label_energy": ntk.top_energy(v, y, cfg["top_fraction"]),

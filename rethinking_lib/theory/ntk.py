@@ -10,8 +10,9 @@ Gram matrix of the gradients at infinite width has the closed form
 and, while the width is large, the residual after k steps of step size eta follows the linear recursion
 ``y - u(k) = (I - eta H)^k (y - u(0))``, so ``||y - u(k)||^2 = sum_i (1 - eta lambda_i)^(2k) (v_i . y)^2`` for
 ``u(0) ~ 0`` (``predicted_residual``). Their generalization bound is of order ``sqrt(2 y^T H^-1 y / n)``
-(``complexity``). Everything here is float64 numpy: the eigenvalues that matter for random labels are small,
-and float32 would lose them. ``solve`` is a Cholesky solve that names duplicate rows when H is singular.
+(``complexity``). Everything here is float64 (numpy, or torch on a ``device`` when one is given): the eigenvalues
+that matter for random labels are small, and float32 would lose them. ``solve`` is a Cholesky solve that names the
+duplicate rows when H is numerically singular.
 """
 
 from __future__ import annotations
@@ -55,32 +56,40 @@ def duplicate_rows(x: np.ndarray, tol: float = 1e-10) -> list[tuple[int, int]]:
     return list(zip(i.tolist(), j.tolist(), strict=True))
 
 
-def cholesky(h: np.ndarray, x: np.ndarray | None = None) -> np.ndarray:
-    """The lower Cholesky factor of H; a :class:`SingularKernel` naming the duplicate rows when there is none."""
-    try:
-        low = np.linalg.cholesky(np.asarray(h, dtype=np.float64))
-        if np.min(np.diag(low)) > 1e-12 * np.sqrt(np.max(np.diag(h))):
-            return low
-    except np.linalg.LinAlgError:
-        pass
+def cholesky(h: np.ndarray, x: np.ndarray | None = None, device=None) -> np.ndarray:
+    """The lower Cholesky factor of H (float64; on ``device`` through torch when one is given); a
+    :class:`SingularKernel` naming the duplicate rows when there is none."""
+    if device is not None:
+        import torch
+
+        low, info = torch.linalg.cholesky_ex(torch.as_tensor(np.asarray(h), dtype=torch.float64, device=device))
+        low = low.cpu().numpy() if int(info) == 0 else None
+    else:
+        try:
+            low = np.linalg.cholesky(np.asarray(h, dtype=np.float64))
+        except np.linalg.LinAlgError:
+            low = None
+    # a pivot below 1e-10 of H's largest diagonal entry is round-off: H is singular to float64 working accuracy
+    if low is not None and np.min(np.diag(low)) ** 2 > 1e-10 * np.max(np.diag(h)):
+        return low
     dups = duplicate_rows(x) if x is not None else []
     named = f"; duplicate input rows (i, j): {dups[:10]}" if dups else ""
     raise SingularKernel(f"H-infinity ({len(h)} x {len(h)}) is numerically singular{named}. "
                          "Remove repeated inputs (H is positive definite when no two inputs are parallel).")
 
 
-def solve(h: np.ndarray, y: np.ndarray, x: np.ndarray | None = None) -> np.ndarray:
+def solve(h: np.ndarray, y: np.ndarray, x: np.ndarray | None = None, device=None) -> np.ndarray:
     """H^-1 y by Cholesky in float64 (``y`` a vector or an n x k matrix of label columns)."""
     from scipy.linalg import solve_triangular
 
-    low = cholesky(h, x)
+    low = cholesky(h, x, device)
     return solve_triangular(low.T, solve_triangular(low, np.asarray(y, dtype=np.float64), lower=True), lower=False)
 
 
-def complexity(h: np.ndarray, y: np.ndarray, x: np.ndarray | None = None) -> float:
+def complexity(h: np.ndarray, y: np.ndarray, x: np.ndarray | None = None, device=None) -> float:
     """sqrt(2 y^T H^-1 y / n); for a label matrix (one column per class) the quadratic forms are summed."""
     y = np.asarray(y, dtype=np.float64)
-    return float(np.sqrt(2.0 * np.sum(y * solve(h, y, x)) / len(y)))
+    return float(np.sqrt(2.0 * np.sum(y * solve(h, y, x, device)) / len(y)))
 
 
 def bound(complexity_value: float, n: int, delta: float = 0.05) -> float:
@@ -91,10 +100,17 @@ def bound(complexity_value: float, n: int, delta: float = 0.05) -> float:
     return float(complexity_value + np.sqrt(np.log(2.0 / delta) / (2.0 * n)))
 
 
-def spectrum(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Eigenvalues (descending) and their eigenvectors (columns) of the symmetric H."""
-    lam, v = np.linalg.eigh(np.asarray(h, dtype=np.float64))
-    return lam[::-1], v[:, ::-1]
+def spectrum(h: np.ndarray, device=None) -> tuple[np.ndarray, np.ndarray]:
+    """Eigenvalues (descending) and their eigenvectors (columns) of the symmetric H, in float64 (on ``device``
+    through torch when one is given: at the paper profile's n the eigendecomposition is the expensive step)."""
+    if device is not None:
+        import torch
+
+        lam, v = (t.cpu().numpy() for t in torch.linalg.eigh(torch.as_tensor(np.asarray(h), dtype=torch.float64,
+                                                                                  device=device)))
+    else:
+        lam, v = np.linalg.eigh(np.asarray(h, dtype=np.float64))
+    return lam[::-1].copy(), v[:, ::-1].copy()
 
 
 def projections(v: np.ndarray, y: np.ndarray) -> np.ndarray:
