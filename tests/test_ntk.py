@@ -49,9 +49,12 @@ def test_complexity_solve_and_the_singular_error_naming_rows():
 
 
 def test_torch_float64_path_agrees_with_numpy():
-    """The device path (torch, float64) of the spectrum and the Cholesky solve gives numpy's numbers (here on the CPU)."""
+    """The device path (torch, float64) of H-infinity, the spectrum and the Cholesky solve gives numpy's numbers
+    (here on the CPU)."""
     x, y = unit_data()
     h = ntk.h_infinity(x)
+    assert np.allclose(ntk.h_infinity(x, device="cpu"), h, rtol=1e-12, atol=1e-15)
+    assert np.allclose(ntk.h_infinity(x[:7], x, device="cpu"), h[:7], rtol=1e-12, atol=1e-15)
     (lam, v), (lam_t, v_t) = ntk.spectrum(h), ntk.spectrum(h, device="cpu")
     assert np.allclose(lam, lam_t) and np.allclose(np.abs(v.T @ v_t).diagonal(), 1.0)
     assert ntk.complexity(h, y, x, device="cpu") == pytest.approx(ntk.complexity(h, y, x), rel=1e-10)

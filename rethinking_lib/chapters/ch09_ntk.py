@@ -88,8 +88,9 @@ def kernel(x: np.ndarray, cache: dict, device) -> tuple[np.ndarray, np.ndarray, 
     from ..theory import ntk
 
     if "h" not in cache:
-        cache["h"] = ntk.h_infinity(x)
-        cache["lam"], cache["v"] = ntk.spectrum(cache["h"], device=None if str(device) == "cpu" else device)
+        on = None if str(device) == "cpu" else device  # numpy on the CPU, torch on a GPU: float64 either way
+        cache["h"] = ntk.h_infinity(x, device=on)
+        cache["lam"], cache["v"] = ntk.spectrum(cache["h"], device=on)
     return cache["h"], cache["lam"], cache["v"]
 
 

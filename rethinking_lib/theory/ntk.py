@@ -29,8 +29,17 @@ def unit_rows(x: np.ndarray) -> np.ndarray:
     return x / norms
 
 
-def h_infinity(x: np.ndarray, z: np.ndarray | None = None) -> np.ndarray:
-    """H-infinity between the unit-norm rows of ``x`` and of ``z`` (default ``x``): x.z (pi - arccos(x.z)) / (2 pi)."""
+def h_infinity(x: np.ndarray, z: np.ndarray | None = None, device=None) -> np.ndarray:
+    """H-infinity between the unit-norm rows of ``x`` and of ``z`` (default ``x``): x.z (pi - arccos(x.z)) / (2 pi).
+    In float64, through torch on ``device`` when one is given (at the paper profile the n x n x d product is the
+    cost), else numpy."""
+    if device is not None:
+        import torch
+
+        xt = torch.as_tensor(np.asarray(x), dtype=torch.float64, device=device)
+        zt = xt if z is None else torch.as_tensor(np.asarray(z), dtype=torch.float64, device=device)
+        g = (xt @ zt.T).clamp(-1.0, 1.0)
+        return (g * (torch.pi - torch.arccos(g)) / (2 * torch.pi)).cpu().numpy()
     x = np.asarray(x, dtype=np.float64)
     z = x if z is None else np.asarray(z, dtype=np.float64)
     g = np.clip(x @ z.T, -1.0, 1.0)
