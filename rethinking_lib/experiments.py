@@ -16,6 +16,7 @@ loaded instead of repeated::
 
 from __future__ import annotations
 
+import functools
 import os
 
 from . import chapters as chapters_pkg
@@ -24,8 +25,10 @@ from .config.experiment import Experiment
 from .store import results
 
 
+@functools.cache
 def registry() -> dict[str, Experiment]:
-    """name -> Experiment, in the book's order (chapter by chapter, as each chapter module declares them)."""
+    """name -> Experiment, in the book's order (chapter by chapter, as each chapter module declares them); built
+    once per process (the chapter modules are a fixed list)."""
     out: dict[str, Experiment] = {}
     for mod in chapters_pkg.MODULES:
         for name, exp in mod.EXPERIMENTS.items():

@@ -43,6 +43,17 @@ def test_rademacher_finite_class_check_meets_the_exact_value():
     assert row["abs(MC - exact) / SE"] < 4
 
 
+def test_separability_checks_the_experiments_own_sign_draws(monkeypatch):
+    """n < d makes every labeling separable, so the count alone cannot tell which sign vectors were checked."""
+    from rethinking_lib.engine import tasks
+
+    x = torch.randn(40, 100, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    seen = []
+    monkeypatch.setattr(rademacher, "linearly_separable", lambda x, s: seen.append(s) or True)
+    rademacher.separability(x, {"main": {"linear": {"draws": 5}}}, seed=3)
+    assert torch.equal(torch.stack(seen), tasks.signs(40, 5, seed=rademacher.sign_seed(3, 40))[:2])
+
+
 def test_rademacher_linear_check_and_separability_on_a_small_sample():
     g = torch.Generator().manual_seed(0)
     x = torch.randn(40, 100, generator=g, dtype=torch.float64)

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from ..config import cost, profiles
-from ..config.claims import Claim, model_label
+from ..config.claims import Claim
 from ..config.experiment import Experiment, Whole
 from ..config.settings import learning_rates
 from ..engine import data, models, runs
@@ -155,11 +155,16 @@ def run_line(rec: dict) -> str:
             f"({prov['wall_time']:.0f} s when it ran, on {prov['device']}).")
 
 
+def sign_seed(seed: int, n: int) -> int:
+    """The seed of the sigma draws at sample size ``n``: the same draws for every class (network, linear) at a given n."""
+    return seed * 7919 + n
+
+
 def separability(x: torch.Tensor, res: dict, seed: int = 0) -> dict:
     """Are the experiment's first two sign vectors (its own draws) linearly separable on x, and what is the rank of
     x (Cover: separable with probability about 1 while n < 2(rank + 1))?"""
     n = x.shape[0]
-    sig = signs(n, res["main"]["linear"]["draws"], seed=seed * 7919 + n)[:2]  # the experiment's draws
+    sig = signs(n, res["main"]["linear"]["draws"], seed=sign_seed(seed, n))[:2]  # the experiment's draws
     separable = [linearly_separable(x, s) for s in sig]
     return {"n": n, "d": x.shape[1], "rank": int(torch.linalg.matrix_rank(x)), "checked": len(separable),
             "separable": sum(separable)}
@@ -204,11 +209,10 @@ def fit_spec(name: str, cfg: dict, n: int, *, seed: int, width: float = 1.0, **t
 
 
 def sign_specs(name: str, cfg: dict, n: int, draws: int, *, seed: int, width: float = 1.0) -> list[dict]:
-    """One fit per sigma draw: draw j of ``signs(n, draws, seed * 7919 + n)`` (the same draws for every class at
+    """One fit per sigma draw: draw j of ``signs(n, draws, sign_seed(seed, n))`` (the same draws for every class at
     a given n), trained with seed ``seed + j``. A sign fit has no test task (one placeholder test image)."""
-    sign_seed = seed * 7919 + n
     return [fit_spec(name, cfg, n, seed=seed + j, width=width, n_test=1, task="signs",
-                     signs={"seed": sign_seed, "draws": draws, "draw": j}) for j in range(draws)]
+                     signs={"seed": sign_seed(seed, n), "draws": draws, "draw": j}) for j in range(draws)]
 
 
 def network_sups(specs: list[dict], *, out=None, progress: bool | None = False) -> list[float]:
@@ -274,7 +278,7 @@ def run(cfg: dict, *, seed: int, progress: bool | None, out) -> dict:
 
     def estimate(name, m, k, width=1.0):
         if name == "linear_norm":
-            sig = signs(m, k, seed=seed * 7919 + m)  # the same sigma draws for every class at a given n
+            sig = signs(m, k, seed=sign_seed(seed, m))
             return monte_carlo(linear_sup(x[:m], sig, 1.0 / float(x[:m].norm(dim=1).max())))
         return monte_carlo(network_sups(sign_specs(name, cfg, m, k, seed=seed, width=width), out=out, progress=progress))
 
@@ -365,7 +369,7 @@ def rademacher_near_one(rec: dict) -> tuple[str, str, bool]:
     main = rec["result"]["main"]
     nets = {m: r["estimate"] for m, r in main.items() if m not in ("linear", "linear_norm")}
     return ("networks that fit random labels have Rademacher complexity ~1 (Section 2.2, argued)",
-            ", ".join(f"{model_label(m)}: {v:.3f}" for m, v in nets.items()), all(v >= 0.95 for v in nets.values()))
+            ", ".join(f"{runs.label(m)}: {v:.3f}" for m, v in nets.items()), all(v >= 0.95 for v in nets.values()))
 
 
 CLAIMS = [

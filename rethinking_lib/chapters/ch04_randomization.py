@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from .. import paper
 from ..config import settings
-from ..config.claims import CHANCE_ACC, Claim, model_label, percent, table1_reported
+from ..config.claims import CHANCE_ACC, Claim, percent, table1_reported
 from ..config.experiment import Experiment
 from ..engine import runs
 from ..engine.corrupt import condition_for  # also what chapter 5 builds its rows with (rnd.condition_for)
@@ -255,7 +255,7 @@ def random_labels_fitted(rec: dict) -> tuple[str, str, bool]:
     ours = {m: next(r for r in rows if r["p"] == 1.0)["train_acc"] for m, rows in models.items()}
     reported = min(table1_reported(m, False, False, "random")[0] for m in ("inception_small", "alexnet_small", "mlp_1x512"))
     return (f"train accuracy >= {percent(reported)} (Table 1)",
-            ", ".join(f"{model_label(m)}: {percent(a)}" for m, a in ours.items()), all(a >= 0.99 for a in ours.values()))
+            ", ".join(f"{runs.label(m)}: {percent(a)}" for m, a in ours.items()), all(a >= 0.99 for a in ours.values()))
 
 
 def random_labels_at_chance(rec: dict) -> tuple[str, str, bool]:
@@ -263,7 +263,7 @@ def random_labels_at_chance(rec: dict) -> tuple[str, str, bool]:
     ours = {m: next(r for r in rows if r["p"] == 1.0)["test_acc"] for m, rows in models.items()}
     accs = [table1_reported(m, False, False, "random")[1] for m in ("inception_small", "alexnet_small", "mlp_1x512")]
     return (f"test accuracy {percent(min(accs))} to {percent(max(accs))} (Table 1)",
-            ", ".join(f"{model_label(m)}: {percent(a)}" for m, a in ours.items()),
+            ", ".join(f"{runs.label(m)}: {percent(a)}" for m, a in ours.items()),
             all(abs(a - CHANCE_ACC) <= 0.05 for a in ours.values()))
 
 
@@ -279,8 +279,8 @@ def small_slowdown(rec: dict) -> tuple[str, str, bool]:
     models = rec["result"]["models"]
     ours = {m: next(r for r in rows if r["p"] == 1.0)["relative_time"] for m, rows in models.items()}
     rep = paper.FIG1B_RATIO_AT_1
-    return (", ".join(f"{model_label(m)}: {v:g}x" for m, v in rep.items()) + " (Figure 1b, approximate)",
-            ", ".join(f"{model_label(m)}: {v:.2f}x" if v else f"{model_label(m)}: -" for m, v in ours.items()),
+    return (", ".join(f"{runs.label(m)}: {v:g}x" for m, v in rep.items()) + " (Figure 1b, approximate)",
+            ", ".join(f"{runs.label(m)}: {v:.2f}x" if v else f"{runs.label(m)}: -" for m, v in ours.items()),
             all(v is not None and 1.0 <= v <= 10 for v in ours.values()))
 
 
@@ -290,8 +290,8 @@ def error_rises_to_chance(rec: dict) -> tuple[str, str, bool]:
     for m, rows in models.items():
         errs = [r["test_error"] for r in sorted(rows, key=lambda r: r["p"])]
         ok &= all(b >= a - 0.03 for a, b in zip(errs, errs[1:], strict=False)) and errs[-1] >= paper.CHANCE_ERROR - 0.05
-        parts.append(f"{model_label(m)}: {errs[0]:.2f} -> {errs[-1]:.2f}")
-    rep = ", ".join(f"{model_label(m)}: {v:.2f}" for m, v in paper.FIG1C_ERROR_AT_0.items())
+        parts.append(f"{runs.label(m)}: {errs[0]:.2f} -> {errs[-1]:.2f}")
+    rep = ", ".join(f"{runs.label(m)}: {v:.2f}" for m, v in paper.FIG1C_ERROR_AT_0.items())
     return f"test error from ({rep}) at p = 0 to 0.9 at p = 1 (Figure 1c)", "; ".join(parts), ok
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from .. import paper
 from ..config import settings
-from ..config.claims import Claim, model_label, percent, table1_reported
+from ..config.claims import Claim, percent, table1_reported
 from ..config.experiment import Experiment
 from ..engine import runs
 from . import ch04_randomization as rnd
@@ -377,17 +377,17 @@ def regularizers_not_necessary(rec: dict) -> tuple[str, str, bool]:
         ours[m] = max(r["test_acc"] for r in mine) - plain
         theirs = [t for mm, c, w, lab, _, t in paper.TABLE1 if mm == m and lab == "true"]
         rep[m] = (max(theirs) - table1_reported(m, False, False, "true")[1] * 100) / 100
-    pts = ", ".join(f"{model_label(m)}: {100 * v:.1f} pts" for m, v in rep.items())
+    pts = ", ".join(f"{runs.label(m)}: {100 * v:.1f} pts" for m, v in rep.items())
     return ("best regularized minus unregularized test accuracy: " + pts,
-            ", ".join(f"{model_label(m)}: {100 * v:.1f} pts" for m, v in ours.items()), all(v <= 0.10 for v in ours.values()))
+            ", ".join(f"{runs.label(m)}: {100 * v:.1f} pts" for m, v in ours.items()), all(v <= 0.10 for v in ours.values()))
 
 
 def weight_decay_still_memorizes(rec: dict) -> tuple[str, str, bool]:
     wd = rec["result"]["summary"]["weight_decay_random_labels"]
     claim = paper.SECTION3_WEIGHT_DECAY_RANDOM
     ok = all(acc >= 0.99 for m, acc in wd.items() if claim.get(m) == "fits")
-    return (", ".join(f"{model_label(m)}: {v}" for m, v in claim.items()) + " (Section 3)",
-            ", ".join(f"{model_label(m)}: {percent(a)} train" for m, a in wd.items()), ok)
+    return (", ".join(f"{runs.label(m)}: {v}" for m, v in claim.items()) + " (Section 3)",
+            ", ".join(f"{runs.label(m)}: {percent(a)} train" for m, a in wd.items()), ok)
 
 
 def batch_norm_small_effect(rec: dict) -> tuple[str, str, bool]:
@@ -402,7 +402,7 @@ def early_stopping_small_gain(rec: dict) -> tuple[str, str, bool]:
     s = rec["result"]["summary"]
     gains = {m: v["best_test_acc"] - v["final_test_acc"] for m, v in s.items()}
     return ("early stopping would not help much on CIFAR-10 (Figure 2b)",
-            ", ".join(f"{model_label(m)}: +{100 * g:.1f} pts" for m, g in gains.items()), all(g <= 0.03 for g in gains.values()))
+            ", ".join(f"{runs.label(m)}: +{100 * g:.1f} pts" for m, g in gains.items()), all(g <= 0.03 for g in gains.values()))
 
 
 CLAIMS = [

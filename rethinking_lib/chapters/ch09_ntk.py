@@ -35,28 +35,33 @@ QUICK = {"dataset": "mnist5k", "classes": [3, 5], "n_train": 300, "n_test": 1000
 GPU = {"n_train": 5000, "width": 5000, "steps": 1000}
 
 
-def binary_data(cfg: dict, p: float, seed: int):
+def binary_data(cfg: dict, p: float, seed: int, cache: dict | None = None):
     """Unit-norm inputs (float64) and +-1 labels of the two classes, the training labels corrupted at ``p``
-    by chapter 4's code (``seed`` draws the corruption)."""
+    by chapter 4's code (``seed`` draws the corruption). The two-class data is loaded once per ``cache`` (only
+    the labels depend on p and seed)."""
     from ..engine import corrupt, data
     from ..theory import ntk
 
-    ds = data.load(cfg["dataset"], crop=None, seed=0)
-    a, b = cfg["classes"]
+    cache = {} if cache is None else cache
+    if "two" not in cache:
+        import torch
 
-    def pick(x, y, n):
-        keep = np.flatnonzero((y.numpy() == a) | (y.numpy() == b))[:n]
-        return x[keep].reshape(len(keep), -1).double().numpy(), (y[keep] == b).long()
+        ds = data.load(cfg["dataset"], crop=None, seed=0)
+        a, b = cfg["classes"]
 
-    x, y = pick(ds.x_train, ds.y_train, cfg["n_train"])
-    xt, yt = pick(ds.x_test, ds.y_test, cfg["n_test"])
-    import torch
+        def pick(x, y, n):
+            keep = np.flatnonzero((y.numpy() == a) | (y.numpy() == b))[:n]
+            return x[keep].reshape(len(keep), -1).double().numpy(), (y[keep] == b).long()
 
-    two = data.Dataset(ds.name, torch.from_numpy(x), y, torch.from_numpy(xt), yt, num_classes=2)
-    yc = corrupt.apply(two, **corrupt.condition_for(p), seed=seed).y_train.numpy()
-    mean = x.mean(0)
+        x, y = pick(ds.x_train, ds.y_train, cfg["n_train"])
+        xt, yt = pick(ds.x_test, ds.y_test, cfg["n_test"])
+        mean = x.mean(0)
+        cache["two"] = data.Dataset(ds.name, torch.from_numpy(x), y, torch.from_numpy(xt), yt, num_classes=2)
+        cache["unit"] = ntk.unit_rows(x - mean), ntk.unit_rows(xt - mean)
+    yc = corrupt.apply(cache["two"], **corrupt.condition_for(p), seed=seed).y_train.numpy()
     sign = lambda v: np.where(np.asarray(v) == 1, 1.0, -1.0)  # noqa: E731
-    return ntk.unit_rows(x - mean), sign(yc), ntk.unit_rows(xt - mean), sign(yt.numpy())
+    (x, xt), yt = cache["unit"], cache["two"].y_test
+    return x, sign(yc), xt, sign(yt.numpy())
 
 
 def gradient_descent(x, y, xt, *, width: int, kappa: float, eta: float, steps: int, seed: int, device="cpu") -> dict:
@@ -76,6 +81,8 @@ def gradient_descent(x, y, xt, *, width: int, kappa: float, eta: float, steps: i
         if k == 0:
             u0 = (r + Y).double().cpu().numpy()
         curve.append(float((r * r).mean()))
+        if k == steps:  # the curve's last point: the network is measured here, not one step later
+            break
         w -= eta * (((r[:, None] * (pre >= 0)) * (a * scale)[None, :]).T @ X)
     ut = ((torch.tensor(xt, dtype=torch.float32, device=device) @ w.T).clamp(min=0) @ a) * scale
     return {"curve": curve, "u0": u0, "test_out": ut.cpu().numpy(), "distance": float((w - w0).norm())}
@@ -91,7 +98,8 @@ def kernel(x: np.ndarray, cache: dict, device) -> tuple[np.ndarray, np.ndarray, 
         on = None if str(device) == "cpu" else device  # numpy on the CPU, torch on a GPU: float64 either way
         cache["h"] = ntk.h_infinity(x, device=on)
         cache["lam"], cache["v"] = ntk.spectrum(cache["h"], device=on)
-    return cache["h"], cache["lam"], cache["v"]
+        cache["low"] = ntk.cholesky(cache["h"], x, device=on)  # one factor for every labeling's complexity
+    return cache["h"], cache["lam"], cache["v"], cache["low"]
 
 
 def measure(cfg: dict, p: float, seed: int, cache: dict | None = None) -> dict:
@@ -100,14 +108,15 @@ def measure(cfg: dict, p: float, seed: int, cache: dict | None = None) -> dict:
     from ..theory import ntk
 
     dev = devices.resolve(cfg["device"])
-    x, y, xt, yt = binary_data(cfg, p, seed)
-    h, lam, v = kernel(x, {} if cache is None else cache, dev)
+    cache = {} if cache is None else cache
+    x, y, xt, yt = binary_data(cfg, p, seed, cache)
+    h, lam, v, low = kernel(x, cache, dev)
     eta = 1.0 / lam[0]
     net = gradient_descent(x, y, xt, width=cfg["width"], kappa=cfg["kappa"], eta=eta, steps=cfg["steps"], seed=seed,
                            device=dev)
     steps = np.arange(cfg["steps"] + 1)
     predicted = ntk.predicted_residual(lam, v, y, eta, steps, u0=net["u0"]) / len(y)
-    comp = ntk.complexity(h, y, x, device=None if str(dev) == "cpu" else dev)
+    comp = ntk.complexity(h, y, x, low=low)
     quantiles = np.linspace(0, 1, 41)
     return {"p": p, "seed": seed, "n": len(y), "eta": eta, "lambda_max": float(lam[0]), "lambda_min": float(lam[-1]),
             "top_eigvec_label_energy": ntk.top_energy(v, y, cfg["top_fraction"]),
@@ -177,8 +186,8 @@ def validate(cfg: dict) -> None:
 
 def cost_model(cfg: dict, memory: float) -> list[dict]:
     """Per (p, seed): H-infinity and its eigendecomposition (float64, host), and the network's GD steps."""
-    n, m = cost.sizes(cfg["dataset"], cfg["n_train"], cfg["n_test"])
-    d, k = cost.pixels(cfg["dataset"]), len(cfg["ps"]) * len(cfg["seeds"])
+    n, _ = cost.sizes(cfg["dataset"], cfg["n_train"], cfg["n_test"])
+    d, k = cost.pixels(cfg["dataset"], None), len(cfg["ps"]) * len(cfg["seeds"])  # binary_data: no crop
     kern = 2.0 * n * n * d + cost.svd_flops(n, n) + k * 2.0 * n * n  # once; then one solve per labeling
     gd = k * cfg["steps"] * 6.0 * n * d * cfg["width"]
     return [cost.dense("H-infinity and its spectrum (once), a Cholesky solve per labeling", kern, op="svd", on="host"),

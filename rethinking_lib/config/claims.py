@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .. import paper
-from ..engine import models
 
 CHANCE_ACC = 1 - paper.CHANCE_ERROR  # test accuracy of a 10-class guess
 
@@ -26,11 +25,6 @@ class Claim:
     section: str                                        # where the paper makes it, e.g. "2, Table 1"
     experiment: str                                     # the experiment whose stored record checks it
     check: Callable[[dict], tuple[str, str, bool]]      # record -> (paper, ours, agrees)
-
-
-def model_label(model: str) -> str:
-    """A model's display name (``models.LABELS``), or the key itself."""
-    return models.LABELS.get(model, model)
 
 
 def percent(x: float) -> str:

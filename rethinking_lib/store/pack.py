@@ -26,16 +26,15 @@ import re
 import zipfile
 from pathlib import Path
 
-from . import provenance, results
+from . import provenance, results, weights
 
 MANIFEST = "manifest.json"
 RECORD_NAME = re.compile(r"^[A-Za-z0-9_.-]+-[0-9a-f]{12}\.json$")
-WEIGHTS_SUFFIX = ".pt"  # a run's kept weights: its record's file name with this suffix (store/weights.py)
 
 
 def kept_weights(record: Path) -> Path | None:
     """The weights file a run kept beside its record, or None."""
-    path = record.with_suffix(WEIGHTS_SUFFIX)
+    path = weights.beside(record)
     return path if path.is_file() else None
 
 
@@ -95,15 +94,15 @@ def _read_bundle(bundle: Path) -> dict[str, bytes]:
         blobs = {}
         for name, digest in manifest.items():
             stem, suffix = os.path.splitext(name)
-            weights = suffix == WEIGHTS_SUFFIX and RECORD_NAME.match(stem + ".json")
-            if not (RECORD_NAME.match(name) or weights):
+            is_weights = suffix == weights.SUFFIX and RECORD_NAME.match(stem + ".json")
+            if not (RECORD_NAME.match(name) or is_weights):
                 raise ValueError(f"results unpack: {bundle} holds {name!r}, not a run record name")
-            if weights and stem + ".json" not in manifest:
+            if is_weights and stem + ".json" not in manifest:
                 raise ValueError(f"results unpack: {bundle} holds the weights {name} without their run record")
             blob = z.read(name)
             if hashlib.sha256(blob).hexdigest() != digest:
                 raise ValueError(f"results unpack: {name} in {bundle} is corrupt (sha256 differs from the manifest)")
-            if weights:
+            if is_weights:
                 blobs[name] = blob
                 continue
             try:
@@ -159,8 +158,8 @@ def _cli(args) -> int:
     if args.results_cmd == "pack":
         manifest = pack(args.bundle, args.out)
         files = manifest["files"]
-        weights = sum(n.endswith(WEIGHTS_SUFFIX) for n in files)
-        print(f"packed {len(files) - weights} run record(s) and {weights} weights file(s) from "
+        kept = sum(n.endswith(weights.SUFFIX) for n in files)
+        print(f"packed {len(files) - kept} run record(s) and {kept} weights file(s) from "
               f"{results.results_dir(args.out)} into {args.bundle}")
         return 0
     report = unpack(args.bundle, args.out, overwrite=args.overwrite)

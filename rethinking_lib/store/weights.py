@@ -16,10 +16,17 @@ from typing import Any
 
 from . import results
 
+SUFFIX = ".pt"  # a run's kept weights: its record's file name with this suffix for ``.json``
+
+
+def beside(record: Path) -> Path:
+    """The weights file that belongs to the record file ``record`` (kept or not)."""
+    return Path(record).with_suffix(SUFFIX)
+
 
 def path(experiment: str, config: Any, out: str | os.PathLike | None = None) -> Path:
-    """Where the weights of (experiment, config) are kept: the record's path with ``.pt`` for ``.json``."""
-    return results.run_path(experiment, config, out).with_suffix(".pt")
+    """Where the weights of (experiment, config) are kept: beside its record."""
+    return beside(results.run_path(experiment, config, out))
 
 
 def save(file: str | os.PathLike, state_dict: dict, build: dict) -> Path:

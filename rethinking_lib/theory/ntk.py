@@ -87,18 +87,21 @@ def cholesky(h: np.ndarray, x: np.ndarray | None = None, device=None) -> np.ndar
                          "Remove repeated inputs (H is positive definite when no two inputs are parallel).")
 
 
-def solve(h: np.ndarray, y: np.ndarray, x: np.ndarray | None = None, device=None) -> np.ndarray:
-    """H^-1 y by Cholesky in float64 (``y`` a vector or an n x k matrix of label columns)."""
+def solve(h: np.ndarray, y: np.ndarray, x: np.ndarray | None = None, device=None, low: np.ndarray | None = None
+          ) -> np.ndarray:
+    """H^-1 y by Cholesky in float64 (``y`` a vector or an n x k matrix of label columns); ``low``: H's factor
+    (``cholesky``) when it is already at hand, e.g. for many labelings of the same inputs."""
     from scipy.linalg import solve_triangular
 
-    low = cholesky(h, x, device)
+    low = cholesky(h, x, device) if low is None else low
     return solve_triangular(low.T, solve_triangular(low, np.asarray(y, dtype=np.float64), lower=True), lower=False)
 
 
-def complexity(h: np.ndarray, y: np.ndarray, x: np.ndarray | None = None, device=None) -> float:
+def complexity(h: np.ndarray, y: np.ndarray, x: np.ndarray | None = None, device=None,
+               low: np.ndarray | None = None) -> float:
     """sqrt(2 y^T H^-1 y / n); for a label matrix (one column per class) the quadratic forms are summed."""
     y = np.asarray(y, dtype=np.float64)
-    return float(np.sqrt(2.0 * np.sum(y * solve(h, y, x, device)) / len(y)))
+    return float(np.sqrt(2.0 * np.sum(y * solve(h, y, x, device, low)) / len(y)))
 
 
 def bound(complexity_value: float, n: int, delta: float = 0.05) -> float:
@@ -143,9 +146,7 @@ def predicted_residual(lam: np.ndarray, v: np.ndarray, y: np.ndarray, eta: float
     return decay @ proj
 
 
-def first_below(curve, threshold: float, steps=None) -> int | None:
+def first_below(curve, threshold: float) -> int | None:
     """The first step at which ``curve`` is at most ``threshold`` (None: never, within the budget)."""
-    curve = np.asarray(curve)
-    steps = np.arange(len(curve)) if steps is None else np.asarray(steps)
-    hit = np.flatnonzero(curve <= threshold)
-    return int(steps[hit[0]]) if len(hit) else None
+    hit = np.flatnonzero(np.asarray(curve) <= threshold)
+    return int(hit[0]) if len(hit) else None
