@@ -159,6 +159,40 @@ def fit_text(res: dict) -> str:
             "**Reported:** the theorem guarantees an exact fit for any n; it says nothing about floating point.")
 
 
+def mlp_weights(profile: str) -> int:
+    """Weights of the MLP 1x512 that fits random labels in chapter 4's Figure 1b/1c at ``profile`` (built, not assumed:
+    its input is the crop that profile's runs see)."""
+    from ..engine import models, runs
+    from . import ch04_randomization
+
+    cfg = ch04_randomization.EXPERIMENTS["fig1bc"].config(profile)
+    spec = next(s for s in ch04_randomization.fig1bc_specs(cfg) if s["model"] == "mlp_1x512")
+    channels, side = runs.input_shape(runs.spec(**spec))
+    return models.count_params(models.build("mlp_1x512", in_channels=channels, image_size=side))
+
+
+def paper_counts() -> dict:
+    """2n + d for all of CIFAR-10 as the paper's networks see it (n = 50,000, the 28 x 28 x 3 crop) against Table 1's
+    networks: how many times more weights they have (ratio), and what fraction of theirs 2n + d is."""
+    from .. import paper
+
+    need = 2 * paper.CIFAR10_TRAIN + 3 * paper.CROP ** 2
+    counts = [c for name, c in paper.PARAM_COUNTS.items() if name != "inception_small_nobn"]
+    return {"d": 3 * paper.CROP ** 2, "need": need, "ratio_lo": min(counts) / need, "ratio_hi": max(counts) / need,
+            "frac_lo": need / max(counts), "frac_hi": need / min(counts)}
+
+
+def prose_numbers(res: dict, profile: str) -> dict:
+    """The numbers the page's prose cites: this run's n, d and 2n + d, the MLP of chapter 4 at the same profile, and
+    the CIFAR-10 counts of the paper's networks."""
+    s, c = res["summary"], paper_counts()
+    mlp = mlp_weights(profile)
+    return {"ch6_n": s["n"], "ch6_d": s["d"], "ch6_params": s["params"], "ch6_mlp_weights": mlp,
+            "ch6_mlp_ratio": mlp / s["params"], "ch6_cifar_d": c["d"], "ch6_cifar_need": c["need"],
+            "ch6_ratio_lo": c["ratio_lo"], "ch6_ratio_hi": c["ratio_hi"], "ch6_frac_lo": c["frac_lo"],
+            "ch6_frac_hi": c["frac_hi"]}
+
+
 def sgd_text(res: dict) -> str:
     """What Adam finds with the same architecture, beside the construction's 100%."""
     sgd = res["sgd_same_architecture"]

@@ -5,8 +5,9 @@ The proof is constructive, and this module is that construction, step by step::
     c(x) = sum_j w_j * max(<a, x> - b_j, 0)          a in R^d, b in R^n, w in R^n: 2n + d weights
 
 1. ``project``: pick a (random Gaussian) so the projections z_i = <a, x_i> are pairwise distinct.
-2. ``thresholds``: sort the z and interleave b_1 < z_(1) < b_2 < z_(2) < ... < b_n < z_(n) (b_j is the
-   midpoint of the gap below z_(j); b_1 sits one mean gap below the smallest projection).
+2. ``thresholds``: sort the z and interleave b_1 < z_(1) < b_2 < z_(2) < ... < b_n < z_(n) (b_j sits a
+   fraction ``FRAC`` = 0.01 of the way into the gap below z_(j), just above z_(j-1); the gap below z_(1) is one
+   mean gap wide). Any fraction in (0, 1) proves the theorem; ``conditioning`` compares 0.01 with the midpoint.
 3. ``relu_matrix``: A_ij = max(z_(i) - b_j, 0) is lower triangular with a positive diagonal (b_j < z_(i) iff j <= i).
 4. ``construct``: solve A w = y by forward substitution (``torch.linalg.solve_triangular``).
 
