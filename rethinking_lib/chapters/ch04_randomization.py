@@ -224,6 +224,27 @@ def fig1bc_lines(res: dict) -> str:
     return "\n".join(lines)
 
 
+def paper_gaps() -> dict:
+    """Table 1's CIFAR-10 generalization gaps (train - test accuracy) without weight decay or random crops, over the
+    paper's networks: (smallest, largest) for true and for random labels."""
+    gaps = {lab: [(tr - te) / 100 for _, crop, wd, lb, tr, te in paper.TABLE1 if not crop and not wd and lb == lab]
+            for lab in ("true", "random")}
+    return {lab: (min(g), max(g)) for lab, g in gaps.items()}
+
+
+def prose_numbers(res: dict) -> dict:
+    """The numbers the page's prose quotes: the generalization gap (train - test accuracy) over this run's models at
+    its lowest and highest corruption level, beside Table 1's CIFAR-10 gaps."""
+    lo_p, hi_p = min(res["ps"]), max(res["ps"])
+    gap = {p: [r["train_acc"] - r["test_acc"] for rows in res["models"].values() for r in rows if r["p"] == p]
+           for p in (lo_p, hi_p)}
+    pg = paper_gaps()
+    return {"ch4_p_lo": lo_p, "ch4_p_hi": hi_p, "ch4_gap_lo_min": min(gap[lo_p]), "ch4_gap_lo_max": max(gap[lo_p]),
+            "ch4_gap_hi_min": min(gap[hi_p]), "ch4_gap_hi_max": max(gap[hi_p]),
+            "ch4_paper_gap_true_min": pg["true"][0], "ch4_paper_gap_true_max": pg["true"][1],
+            "ch4_paper_gap_rand_min": pg["random"][0], "ch4_paper_gap_rand_max": pg["random"][1]}
+
+
 def _settings_delta(delta: dict) -> dict:
     return {"model_settings": delta}
 
