@@ -4,7 +4,7 @@ For a class H of functions into [-1, 1] and a sample x_1..x_n,
 
     R_hat_n(H) = E_sigma [ sup_{h in H} (1/n) sum_i sigma_i h(x_i) ],   sigma_i uniform on {-1, +1},
 
-and with probability 1 - delta every h in a class of +-1 classifiers satisfies (Mohri et al. 2018, Theorem 3.5)
+and with probability 1 - delta every h in a class of +-1 classifiers satisfies (Mohri et al. 2018, ch. 3)
 
     R(h) <= R_hat(h) + R_hat_n(H) + 3 sqrt(ln(2/delta) / (2n)).
 
@@ -96,7 +96,7 @@ def finite_class_sup(h: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
 
 
 def massart_bound(h: torch.Tensor) -> float:
-    """Massart's lemma: R_hat_n <= max_j ||h_j||_2 sqrt(2 ln k) / n (Mohri et al. 2018, Theorem 3.7)."""
+    """Massart's lemma: R_hat_n <= max_j ||h_j||_2 sqrt(2 ln k) / n (Mohri et al. 2018, ch. 3)."""
     return float(h.double().norm(dim=1).max()) * math.sqrt(2 * math.log(h.shape[0])) / h.shape[1]
 
 
@@ -172,6 +172,7 @@ def separability(x: torch.Tensor, res: dict, seed: int = 0) -> dict:
 
 def separability_table(sep: dict) -> list[dict]:
     return [{"n": sep["n"], "rank of the inputs": sep["rank"], "Cover's 50% point 2(rank + 1)": 2 * (sep["rank"] + 1),
+             "Cover's probability at n": cover_probability(sep["n"], sep["rank"]),
              "sign vectors checked": sep["checked"], "linearly separable": sep["separable"]}]
 
 
@@ -186,7 +187,8 @@ def prose_numbers(res: dict, sep: dict) -> dict:
     """The numbers the chapter's prose quotes (glued into the text), by name; ``sep`` from ``separability``."""
     out = {f"ch2_{name}": r["estimate"] for name, r in res["main"].items()}
     out |= {"ch2_n": res["n"], "ch2_rank": sep["rank"], "ch2_d": sep["d"], "ch2_separable": sep["separable"],
-            "ch2_checked": sep["checked"]}
+            "ch2_checked": sep["checked"], "ch2_cover_half": 2 * (sep["rank"] + 1),
+            "ch2_cover_prob": cover_probability(sep["n"], sep["rank"])}
     for r in res["bound"]:
         out |= {f"ch2_bound_{r['model']}": r["bound"], f"ch2_test_{r['model']}": r["test_error"]}
     return out
@@ -235,10 +237,11 @@ def rademacher_specs(cfg: dict) -> list[dict]:
 def linearly_separable(x: torch.Tensor, y: torch.Tensor) -> bool:
     """Whether some (w, b) has y_i (<w, x_i> + b) >= 1 for every i: a feasibility linear program (HiGHS).
 
-    Cover's function-counting theorem: n points in general position in R^d have 2 sum_{k<d+1} C(n-1, k) of
-    their 2^n labelings linearly separable (with a bias), so a random labeling is separable with probability
-    about 1 while n < 2(d+1). Where this says True, a linear classifier that fails to fit y failed to *find* a
-    separator; the class can represent it.
+    Cover's function-counting theorem: n points in general position in an r-dimensional space have
+    2 sum_{k<=r} C(n-1, k) of their 2^n labelings separable by an affine hyperplane, so a uniformly random labeling
+    is separable with probability P(Binomial(n-1, 1/2) <= r) (``cover_probability``): exactly 1 up to n = r + 1,
+    falling from there on, exactly 1/2 at n = 2(r + 1) (about 0.75 at r = 510, n = 1,000). Where this says True,
+    a linear classifier that fails to fit y failed to *find* a separator; the class can represent it.
     """
     from scipy.optimize import linprog
 
@@ -253,8 +256,18 @@ def linearly_separable(x: torch.Tensor, y: torch.Tensor) -> bool:
     return res.status == 0
 
 
+def cover_probability(n: int, r: int) -> float:
+    """Cover (1965): the probability that a uniformly random labeling of n points in general position in R^r is
+    separable by an affine hyperplane, C(n, r + 1) / 2^n = P(Binomial(n - 1, 1/2) <= r)."""
+    from scipy.stats import binom
+
+    if n < 1 or r < 0:
+        raise ValueError(f"cover_probability(n={n}, r={r}): pass n >= 1 points and a dimension r >= 0")
+    return float(binom.cdf(r, n - 1, 0.5))
+
+
 def rademacher_bound(train_error: float, complexity: float, n: int, delta: float = 0.05) -> float:
-    """R_hat(h) + R_hat_n(H) + 3 sqrt(ln(2/delta) / (2n)) (Mohri et al. 2018, Theorem 3.5, +-1 classifiers)."""
+    """R_hat(h) + R_hat_n(H) + 3 sqrt(ln(2/delta) / (2n)) (Mohri et al. 2018, ch. 3, +-1 classifiers)."""
     if not 0 < delta < 1:
         raise ValueError(f"delta={delta!r} must be in (0, 1)")
     return train_error + complexity + 3 * math.sqrt(math.log(2 / delta) / (2 * n))
