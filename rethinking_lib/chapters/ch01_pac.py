@@ -15,8 +15,8 @@ the classical capacity bounds for the network's parameter count W:
 
 - finite class: a float32 network is one of |H| = 2^(32 W) functions, ln|H| = 32 W ln 2; realizable bound
   (ln|H| + ln(1/delta)) / n and agnostic bound R_hat + sqrt((ln|H| + ln(2/delta)) / (2n))
-  (Mohri et al. 2018, Theorems 2.5 and 2.13);
-- VC: R_hat + sqrt(2 ln Pi(n) / n) + sqrt(ln(1/delta) / (2n)) (Mohri et al. 2018, Corollary 3.19) with
+  (Mohri et al. 2018, ch. 2, the finite-class bounds);
+- VC: R_hat + sqrt(2 ln Pi(n) / n) + sqrt(ln(1/delta) / (2n)) (Mohri et al. 2018, ch. 3, the VC bound) with
   the growth function Pi(n) <= (e n / d)^d for n >= d, and Pi(n) <= 2^n always, for the VC dimension
   proxy d = W L log2(W): ReLU networks with W weights and L layers have VC dimension O(W L log W) and
   Omega(W L log(W / L)) (Bartlett, Harvey, Liaw, Mehrabian 2019); we drop the unknown constants.
@@ -91,8 +91,8 @@ def log_class_size(n_params: int, bits: int = 32) -> float:
 
 def finite_class_bound(log_h: float, n: float, delta: float = 0.05, train_error: float | None = None) -> float:
     """Finite-class bound on R (Mohri et al. 2018). ``train_error=None``: the realizable bound for a hypothesis
-    consistent with the sample, (ln|H| + ln(1/delta)) / n (Theorem 2.5). Otherwise the agnostic bound
-    R_hat + sqrt((ln|H| + ln(2/delta)) / (2n)) (Theorem 2.13), valid for any R_hat."""
+    consistent with the sample, (ln|H| + ln(1/delta)) / n (ch. 2, consistent case). Otherwise the agnostic bound
+    R_hat + sqrt((ln|H| + ln(2/delta)) / (2n)) (ch. 2, inconsistent case), valid for any R_hat."""
     _check_delta(delta)
     _check_n(n)
     if train_error is None:
@@ -111,7 +111,7 @@ def log_growth(n: float, d: float, classes: int = 2) -> float:
     """ln of the growth function bound of the 0-1 loss class on n points: at most n ln 2 always.
 
     ``classes=2``: Sauer's lemma, d ln(e n / d) for n >= d, d the VC dimension. ``classes=k > 2``: Natarajan's
-    lemma (Shalev-Shwartz & Ben-David 2014, Lemma 29.4), at most n^d k^(2d) labelings, d the Natarajan dimension.
+    lemma (Shalev-Shwartz & Ben-David 2014, ch. 29), at most n^d k^(2d) labelings, d the Natarajan dimension.
     """
     if classes < 2:
         raise ValueError(f"classes={classes!r} must be at least 2")
@@ -122,7 +122,7 @@ def log_growth(n: float, d: float, classes: int = 2) -> float:
 
 
 def vc_bound(d: float, n: float, delta: float = 0.05, train_error: float = 0.0, classes: int = 2) -> float:
-    """R_hat + sqrt(2 ln Pi(n) / n) + sqrt(ln(1/delta) / (2n)) (Mohri et al. 2018, Corollary 3.19; the same proof
+    """R_hat + sqrt(2 ln Pi(n) / n) + sqrt(ln(1/delta) / (2n)) (Mohri et al. 2018, ch. 3, the VC bound; the same proof
     gives it for k classes with the growth function of the 0-1 loss class, see ``log_growth``)."""
     _check_delta(delta)
     _check_n(n)
