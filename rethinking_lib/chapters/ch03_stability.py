@@ -7,7 +7,7 @@ An algorithm A is eps-uniformly stable if for all samples S, S' of size n that d
 and then its expected generalization gap E[R(A(S)) - R_hat_S(A(S))] is at most eps (Bousquet and Elisseeff
 2002): replacing example i by a fresh one changes the loss on it by at most eps, and the loss of A(S) on a
 fresh point is, in distribution, the loss of A(S^(i)) on the replaced training point. Hardt, Recht and Singer
-(2016, Theorem 3.8): for a convex, L-Lipschitz, beta-smooth loss, SGD with steps alpha_t <= 2/beta is
+(2016, their stability bound for convex losses): for a convex, L-Lipschitz, beta-smooth loss, SGD with steps alpha_t <= 2/beta is
 eps-stable with eps <= (2 L^2 / n) sum_t alpha_t. Gradient steps on a convex smooth loss are non-expansive, so
 the two runs only drift apart on the steps that pick the replaced example, each by at most 2 alpha_t L.
 
@@ -85,7 +85,7 @@ def logistic_loss_gap(w: torch.Tensor, w2: torch.Tensor, x: torch.Tensor) -> tor
 
 
 def hrs_bound(lipschitz: float, steps, alpha: float, n: int) -> torch.Tensor:
-    """Hardt, Recht, Singer (2016), Theorem 3.8: eps_stab <= 2 L^2 sum_{t <= T} alpha_t / n (constant alpha)."""
+    """Hardt, Recht, Singer (2016), the convex bound: eps_stab <= 2 L^2 sum_{t <= T} alpha_t / n (constant alpha)."""
     return 2 * lipschitz ** 2 * alpha * torch.as_tensor(steps, dtype=torch.float64) / n
 
 
