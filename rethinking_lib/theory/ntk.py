@@ -105,7 +105,7 @@ def complexity(h: np.ndarray, y: np.ndarray, x: np.ndarray | None = None, device
 
 
 def bound(complexity_value: float, n: int, delta: float = 0.05) -> float:
-    """The data-dependent part of Arora et al.'s Theorem 5.1 for a 1-Lipschitz loss bounded by 1:
+    """The data-dependent part of Arora et al.'s (2019) generalization bound for a 1-Lipschitz loss bounded by 1:
     complexity + sqrt(log(n / (lambda_0 delta)) / (2n)) is theirs; we keep the complexity and the confidence term
     sqrt(log(2 / delta) / (2n)) (the log(n / lambda_0) inside it is of the same order here): a population loss
     bound, not a 0-1 error bound below 1."""
