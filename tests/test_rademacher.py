@@ -338,3 +338,20 @@ def test_rademacher_specs_list_every_run_the_experiment_trains(tmp_path, monkeyp
     rademacher.run(cfg, seed=2, progress=False, out=tmp_path)
     want = [runs.key(s) for s in rademacher.rademacher_specs(runs.seeded(cfg, 2))]
     assert seen == want and len(want) == 2 * 2 + 2 * 1 + 1 + 2  # main, n sweep, width sweep, true task
+
+
+def test_cover_probability_is_the_counting_theorem():
+    """Cover: C(n, r + 1) / 2^n labelings separable; exactly 1 up to n = r + 1, exactly 1/2 at n = 2(r + 1),
+    falling in n, ~0.76 at r = 510, n = 1,000; and it is the count itself for small n."""
+    for r in (0, 3, 10, 510):
+        assert rademacher.cover_probability(r + 1, r) == 1.0
+        assert rademacher.cover_probability(2 * (r + 1), r) == pytest.approx(0.5, abs=1e-12)
+        ps = [rademacher.cover_probability(n, r) for n in range(r + 1, 2 * (r + 1) + 20)]
+        assert all(a >= b for a, b in zip(ps, ps[1:], strict=False))  # non-increasing from n = r + 1 on
+        assert r > 50 or ps[1] < 1  # it starts falling at n = r + 2 (by 2^-(r+1), below float precision for large r)
+    assert rademacher.cover_probability(1000, 510) == pytest.approx(0.757, abs=0.002)
+    for n, r in ((5, 2), (9, 3), (12, 4)):
+        count = 2 * sum(math.comb(n - 1, j) for j in range(r + 1))
+        assert rademacher.cover_probability(n, r) == pytest.approx(count / 2 ** n, rel=1e-12)
+    with pytest.raises(ValueError, match="n >= 1"):
+        rademacher.cover_probability(0, 3)

@@ -94,3 +94,16 @@ def test_bad_corruption_level_fails_before_any_training(tmp_path):
     with pytest.raises(ValueError, match="outside"):
         experiments.run("fig1bc", "quick", out=tmp_path, models=["mlp_1x512"], ps=[0.0, 2.0])
     assert not list(tmp_path.glob("train-*.json"))  # the valid p = 0 run was not trained first
+
+
+def test_prose_gaps_read_the_run_and_table1():
+    """Chapter 4's gap sentence: the run's train - test gap at its lowest and highest p over its models, and Table 1's
+    CIFAR-10 gaps without regularizers (0.14 for small Inception to 0.49 for MLP 1x512 with true labels)."""
+    res = {"ps": [0.0, 1.0], "models": {
+        "a": [{"p": 0.0, "train_acc": 1.0, "test_acc": 0.9}, {"p": 1.0, "train_acc": 1.0, "test_acc": 0.1}],
+        "b": [{"p": 0.0, "train_acc": 0.99, "test_acc": 0.95}, {"p": 1.0, "train_acc": 0.98, "test_acc": 0.12}]}}
+    n = randomization.prose_numbers(res)
+    assert n["ch4_gap_lo_min"] == pytest.approx(0.04) and n["ch4_gap_lo_max"] == pytest.approx(0.1)
+    assert n["ch4_gap_hi_min"] == pytest.approx(0.86) and n["ch4_gap_hi_max"] == pytest.approx(0.9)
+    assert n["ch4_paper_gap_true_min"] == pytest.approx(1 - 0.8575) and n["ch4_paper_gap_true_max"] == pytest.approx(1 - 0.5051)
+    assert 0.85 < n["ch4_paper_gap_rand_min"] <= n["ch4_paper_gap_rand_max"] < 0.95

@@ -269,3 +269,25 @@ def test_the_pages_small_examples_and_their_text():
     rows = [{"n": 10, "dtype": "float32", "frac": 0.5, "failure": "ties"}, {"n": 20, "dtype": "float64", "frac": 0.01}]
     assert ch06_theorem1.failures(rows) == ["n=10 float32: ties"]
     assert ch06_theorem1.failures(rows, placement=True) == ["n=10 float32, b at 0.5 of the gap: ties"]
+
+
+def test_page_counts_come_from_the_code_and_table1():
+    """Chapter 6's prose numbers: the MLP of chapter 4 built at each profile (the paper profile's is Table 1's count;
+    the quick one sees 24x24 digits), and 2n + d for CIFAR-10 with the paper's 28x28x3 crop."""
+    from rethinking_lib import paper
+
+    assert ch06_theorem1.mlp_weights("paper") == paper.PARAM_COUNTS["mlp_1x512"]
+    assert ch06_theorem1.mlp_weights("quick") == 24 * 24 * 512 + 512 + 512 * 10 + 10
+    c = ch06_theorem1.paper_counts()
+    assert c["d"] == 2352 and c["need"] == 102_352
+    assert 11.5 < c["ratio_lo"] < 12.5 and 16.5 < c["ratio_hi"] < 17.5 and c["frac_hi"] == pytest.approx(1 / c["ratio_lo"])
+
+
+def test_float32_limit_names_the_first_failing_size():
+    f = theorem1.FRAC
+    rows = [{"dtype": "float32", "frac": f, "n": n, "labels_recovered": rec} for n, rec in ((100, 1.0), (300, 1.0), (1000, 0.97))]
+    rows += [{"dtype": "float32", "frac": 0.5, "n": 100, "labels_recovered": 0.5}, {"dtype": "float64", "frac": f, "n": 1000,
+                                                                                    "labels_recovered": 1.0}]
+    assert ch06_theorem1.float32_limit(rows) == "between 300 and 1,000 points"
+    assert ch06_theorem1.float32_limit(rows[:2]) == "at none of the sweep's sizes (up to 300 points)"
+    assert ch06_theorem1.float32_limit(rows[2:3]) == "already at 1,000 points"

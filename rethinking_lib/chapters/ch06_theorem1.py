@@ -182,6 +182,18 @@ def paper_counts() -> dict:
             "frac_lo": need / max(counts), "frac_hi": need / min(counts)}
 
 
+def float32_limit(sweep: list[dict]) -> str:
+    """Where float32 with the chapter's threshold placement (``FRAC``) stopped recovering every random label in the
+    conditioning sweep, as a phrase for the prose."""
+    rows = sorted((r for r in sweep if r["dtype"] == "float32" and r["frac"] == FRAC), key=lambda r: r["n"])
+    ok = [r["n"] for r in rows if r.get("labels_recovered") == 1.0]
+    bad = [r["n"] for r in rows if r.get("labels_recovered") != 1.0]
+    if not bad:
+        return f"at none of the sweep's sizes (up to {rows[-1]['n']:,} points)" if rows else "(no float32 rows in the sweep)"
+    below = [n for n in ok if n < bad[0]]
+    return (f"between {below[-1]:,} and {bad[0]:,} points" if below else f"already at {bad[0]:,} points")
+
+
 def prose_numbers(res: dict, profile: str) -> dict:
     """The numbers the page's prose cites: this run's n, d and 2n + d, the MLP of chapter 4 at the same profile, and
     the CIFAR-10 counts of the paper's networks."""
@@ -190,7 +202,8 @@ def prose_numbers(res: dict, profile: str) -> dict:
     return {"ch6_n": s["n"], "ch6_d": s["d"], "ch6_params": s["params"], "ch6_mlp_weights": mlp,
             "ch6_mlp_ratio": mlp / s["params"], "ch6_cifar_d": c["d"], "ch6_cifar_need": c["need"],
             "ch6_ratio_lo": c["ratio_lo"], "ch6_ratio_hi": c["ratio_hi"], "ch6_frac_lo": c["frac_lo"],
-            "ch6_frac_hi": c["frac_hi"]}
+            "ch6_frac_hi": c["frac_hi"], "ch6_f32_limit": float32_limit(res["sweep"]),
+            "ch6_max_w64": max(r["max_abs_w"] for r in res["sweep"] if r["dtype"] == "float64" and r.get("max_abs_w"))}
 
 
 def sgd_text(res: dict) -> str:
