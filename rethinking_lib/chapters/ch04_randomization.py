@@ -304,7 +304,8 @@ EXPERIMENTS = {
                           "ps": settings.QUICK_PS, "checkpoint": False, "seed_models": ["mlp_1x512", "alexnet_small"]}},
         reasons={"gpu": "the CIFAR-10 subset and three corruption levels of every gpu run (settings.GPU_DELTA), each "
                         "model on 3 seeds: the claims on this figure (fitted, at chance, the slowdown, the rise of the "
-                        "error) are decided on the seeds' mean, and the figure draws their spread",
+                        "error) are decided on the seeds' mean, and the figure draws their spread; the seeds take "
+                        "chapter 4 from about 13 to about 24 minutes on a T4 (plan)",
                  "quick": "three corruption levels; the MLP and AlexNet on 3 seeds (together about 25 s a seed on 2 "
                           "CPU cores, measured under contention), small Inception on the first seed only (about 40 s "
                           "a seed): the claims are decided on each model's seeds"},

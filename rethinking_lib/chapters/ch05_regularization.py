@@ -388,7 +388,7 @@ EXPERIMENTS = {
         deltas={"gpu": _DELTAS["gpu"], "quick": {**_DELTAS["quick"], "seeds": FIG2_QUICK_SEEDS}},
         reasons={"gpu": "the CIFAR-10 subset of every gpu run (settings.GPU_DELTA), both networks on 3 seeds: the "
                         "batch-norm and early-stopping claims are decided on the seeds' mean and the figure draws "
-                        "their spread",
+                        "their spread; the seeds take chapter 5 from about 14 to about 18 minutes on a T4 (plan)",
                  "quick": FIG2_QUICK_REASON},
         doc="Figure 2b: small Inception with and without BN, no explicit regularizer, accuracy over training, over seeds."),
     "table2": Experiment(
