@@ -103,6 +103,12 @@ def test_claims_one_seed_could_flip_run_on_3_seeds_and_the_first_seed_is_shared(
     assert {s["seed"] for s in experiments.get("fig2").run_specs("quick")} == {0, 1, 2}
     table1 = experiments.get("table1").run_specs("quick")
     assert all(s in table1 for s in quick if s["seed"] == 0 and s["p"] is None)  # p = 0 and p = 1: Table 1's rows
+    later = [s for s in table1 if s["seed"] != 0]  # Section 3's weight-decay rows only, of the cheap models
+    assert {(s["model"], s["condition"], s["weight_decay"] > 0) for s in later} == {
+        (m, "random_labels", True) for m in ("alexnet_small", "mlp_1x512", "mlp_3x512")}
+    assert len(later) == 6 and {s["seed"] for s in later} == {1, 2}
+    paper_later = [s for s in experiments.get("table1").run_specs("paper") if s["seed"] != 0]
+    assert len(paper_later) == 8  # every Section 3 model on 2 more seeds
 
 
 @pytest.mark.parametrize("kw,word", [({"ps": []}, "ps"), ({"models": []}, "models"), ({"ps": "0.5"}, "ps"),

@@ -306,9 +306,9 @@ EXPERIMENTS = {
                         "model on 3 seeds: the claims on this figure (fitted, at chance, the slowdown, the rise of the "
                         "error) are decided on the seeds' mean, and the figure draws their spread; the seeds take "
                         "chapter 4 from about 13 to about 24 minutes on a T4 (plan)",
-                 "quick": "three corruption levels; the MLP and AlexNet on 3 seeds (together about 25 s a seed on 2 "
-                          "CPU cores, measured under contention), small Inception on the first seed only (about 40 s "
-                          "a seed): the claims are decided on each model's seeds"},
+                 "quick": "three corruption levels; the MLP and AlexNet on 3 seeds (together about 20 s of training a "
+                          "seed on 2 CPU cores, measured under contention), small Inception on the first seed only "
+                          "(about 40 s a seed): the claims are decided on each model's seeds"},
         doc="Figures 1b and 1c: time to overfit and test error against label corruption p, over seeds."),
 }
 
