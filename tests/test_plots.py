@@ -88,7 +88,7 @@ def test_fig2b_draws_a_band_of_one_sd_around_the_seed_mean():
     fig = plots.fig2b({"curves": {"inception_small": curve}, "bands": {"inception_small": band}}, "quick")
     ax = fig.axes[0]
     filled = [c for c in ax.collections if isinstance(c, matplotlib.collections.PolyCollection)]
-    assert len(filled) == 3  # the cumulative best, and a band each for train and test
+    assert len(filled) == 2  # the cumulative best, and the band around the mean test accuracy
     test_band = filled[-1].get_paths()[0].vertices[:, 1]
     assert min(test_band) == pytest.approx(0.35) and max(test_band) == pytest.approx(0.82)
     assert any("mean ± sd over 3 seeds" in t.get_text() for t in fig.texts)
