@@ -126,7 +126,7 @@ def test_seed_words_and_standard_errors():
     mean, sd = spread([0.9, 0.92, 0.94])
     assert mean == pytest.approx(0.92) and sd == pytest.approx(0.02)
     assert mean_sd([0.9, 0.92, 0.94], "{:.1%}") == "92.0% ± 2.0% (3 seeds)"
-    assert mean_sd([0.5]) == "0.500"
+    assert mean_sd([0.5]) == "0.500" and mean_sd([1.0, 3.0], "{:+.1f}") == "+2.0 ± 1.4 (2 seeds)"
     assert standard_error(0.1, 900) == pytest.approx(0.01)
     with pytest.raises(ValueError, match="m=0"):
         standard_error(0.1, 0)

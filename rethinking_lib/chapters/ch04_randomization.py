@@ -353,7 +353,7 @@ def random_labels_at_chance(rec: dict) -> tuple[str, str, bool]:
              for rs in ours.values())
     return (f"test accuracy {percent(min(accs))} to {percent(max(accs))} (Table 1)",
             ", ".join(f"{runs.label(m)}: {mean_sd([r['test_acc'] for r in rs], '{:.1%}')} "
-                      f"(10% ± {percent(chance_tolerance(rs[0]['n_test'], len(rs)))})" for m, rs in ours.items()), ok)
+                      f"(chance: 10% ± {percent(chance_tolerance(rs[0]['n_test'], len(rs)))})" for m, rs in ours.items()), ok)
 
 
 def noise_inputs_fitted(rec: dict) -> tuple[str, str, bool]:

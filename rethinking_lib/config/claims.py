@@ -75,4 +75,4 @@ def mean_sd(values: Sequence[float], fmt: str = "{:.3f}") -> str:
     mean, sd = spread(values)
     if len(values) == 1:
         return fmt.format(mean)
-    return f"{fmt.format(mean)} ± {fmt.format(sd)} ({len(values)} seeds)"
+    return f"{fmt.format(mean)} ± {fmt.replace('+', '').format(sd)} ({len(values)} seeds)"
