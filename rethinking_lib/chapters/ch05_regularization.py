@@ -405,7 +405,8 @@ EXPERIMENTS = {
                 "quick": {**_DELTAS["quick"], "seed_models": ["alexnet_small", "mlp_1x512", "mlp_3x512"]}},
         reasons={"gpu": "the CIFAR-10 subset of every gpu run (settings.GPU_DELTA); Section 3's weight-decay rows "
                         "(random labels) on 3 seeds, the Table 1 rows on one: whether a model fits with weight decay "
-                        "is decided on every seed",
+                        "is decided on every seed; with Figure 2b's seeds they take chapter 5 from about 14 to about "
+                        "22 minutes on a T4 (plan)",
                  "quick": "Section 3's weight-decay rows of AlexNet and the MLPs on 3 seeds (about 10 s of training "
                           "a seed on 2 CPU cores, measured under contention; small AlexNet fits random labels at epoch "
                           "35 to 53 of 60 from seed to seed, so one seed could flip 'fails to converge'), small "
@@ -419,7 +420,7 @@ EXPERIMENTS = {
         deltas={"gpu": _DELTAS["gpu"], "quick": {**_DELTAS["quick"], "seeds": FIG2_QUICK_SEEDS}},
         reasons={"gpu": "the CIFAR-10 subset of every gpu run (settings.GPU_DELTA), both networks on 3 seeds: the "
                         "batch-norm and early-stopping claims are decided on the seeds' mean and the figure draws "
-                        "their spread; the seeds take chapter 5 from about 14 to about 18 minutes on a T4 (plan)",
+                        "their spread",
                  "quick": FIG2_QUICK_REASON},
         doc="Figure 2b: small Inception with and without BN, no explicit regularizer, accuracy over training, over seeds."),
     "table2": Experiment(
