@@ -66,3 +66,30 @@ def test_figure_modules_mirror_the_chapter_modules():
 
     names = lambda mods: [m.__name__.rsplit(".", 1)[1] for m in mods]  # noqa: E731
     assert names(m for m in plots.MODULES if m is not plots.style) == names(chapters.MODULES)
+
+
+def test_fig1bc_draws_each_models_seed_spread_as_error_bars_and_says_so():
+    rows = lambda e: [{"p": p, "seeds": 3, "test_error": v, "test_error_sd": 0.02, "relative_time": 1 + p,  # noqa: E731
+                       "relative_time_sd": 0.3} for p, v in ((0.0, 0.1), (1.0, e))]
+    res = {"paper": {"relative_time_at_p1": {}, "test_error_at_p0": {}}, "chance_error": 0.9, "models": {},
+           "spread": {"mlp_1x512": rows(0.9), "alexnet_small": rows(0.88)}}
+    fig = plots.fig1bc(res, "quick")
+    bars = [c for c in fig.axes[1].containers if isinstance(c, matplotlib.container.ErrorbarContainer)]
+    assert len(bars) == 2 and all(c.has_yerr for c in bars)
+    assert any("mean ± sd over 3 seeds" in t.get_text() for t in fig.texts)
+    assert any("(3 seeds)" in t.get_text() for t in fig.axes[1].get_legend().get_texts())
+    plt.close(fig)
+
+
+def test_fig2b_draws_a_band_of_one_sd_around_the_seed_mean():
+    curve = {"epoch": [1, 2], "train_acc": [0.5, 1.0], "test_acc": [0.4, 0.8], "best_test_acc": [0.4, 0.8]}
+    band = {"epoch": [1, 2], "seeds": 3, "train_acc": [0.5, 1.0], "train_acc_sd": [0.1, 0.0],
+            "test_acc": [0.4, 0.8], "test_acc_sd": [0.05, 0.02]}
+    fig = plots.fig2b({"curves": {"inception_small": curve}, "bands": {"inception_small": band}}, "quick")
+    ax = fig.axes[0]
+    filled = [c for c in ax.collections if isinstance(c, matplotlib.collections.PolyCollection)]
+    assert len(filled) == 2  # the cumulative best, and the band around the mean test accuracy
+    test_band = filled[-1].get_paths()[0].vertices[:, 1]
+    assert min(test_band) == pytest.approx(0.35) and max(test_band) == pytest.approx(0.82)
+    assert any("mean ± sd over 3 seeds" in t.get_text() for t in fig.texts)
+    plt.close(fig)

@@ -27,9 +27,28 @@ def test_specs_are_pure_json_and_cover_the_grid():
     specs = randomization.fig1bc_specs(cfg)
     assert specs == randomization.fig1bc_specs(cfg)  # no hidden state
     assert json.loads(json.dumps(specs)) == specs
-    assert len(specs) == len(cfg["models"]) * len(cfg["ps"])
+    assert len(specs) == sum(len(randomization.seeds_of(cfg, m)) for m in cfg["models"]) * len(cfg["ps"])
+    first = specs[:len(cfg["models"]) * len(cfg["ps"])]  # the first seed's runs of every model come first
+    assert {s["seed"] for s in first} == {0} and [s["model"] for s in first[::len(cfg["ps"])]] == cfg["models"]
     conds = [s["condition"] for s in specs[:len(cfg["ps"])]]
     assert conds[0] == "true_labels" and conds[-1] == "random_labels" and set(conds[1:-1]) == {"partial_labels"}
+
+
+def test_seeds_beyond_the_first_run_the_seed_models_only_with_their_own_label_draws():
+    cfg = experiments.get("fig1bc").config("quick", seed_models=["mlp_1x512"])
+    specs = randomization.fig1bc_specs(cfg)
+    later = [s for s in specs if s["seed"] != 0]
+    assert {s["model"] for s in later} == {"mlp_1x512"} and {s["seed"] for s in later} == {1, 2}
+    assert all(s["corruption_seed"] == s["seed"] for s in specs)
+    one = randomization.fig1bc_specs(experiments.get("fig1bc").config("quick", seeds=[0]))
+    assert one == specs[:len(one)]  # one seed: exactly the first seed's runs
+
+
+def test_seed_spread_is_the_mean_and_sd_over_seeds_and_times_only_fitted_seeds():
+    row = lambda e, t: {"p": 1.0, "test_error": e, "relative_time": t, "train_acc": 1.0, "n_test": 256}  # noqa: E731
+    (s,) = randomization.seed_spread([[row(0.9, 2.0)], [row(0.92, None)], [row(0.94, 4.0)]])
+    assert s["seeds"] == 3 and s["test_error"] == pytest.approx(0.92) and s["test_error_sd"] == pytest.approx(0.02)
+    assert s["timed_seeds"] == 2 and s["relative_time"] == pytest.approx(3.0)
 
 
 def test_figure_1a_and_1bc_share_runs():

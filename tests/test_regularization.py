@@ -133,3 +133,16 @@ def test_inception_without_bn_trains_at_lr_01_or_is_shown_with_its_fallback(tabl
     curve = fig2["curves"][NOBN]
     assert curve["final_test_acc"] > 0.5
     assert ("fallback" in curve) == (NOBN in fig2["not_trained"])
+
+
+def test_fig2_runs_every_seed_and_its_band_is_the_mean_and_sd_per_epoch():
+    cfg = experiments.get("fig2").config("quick")
+    specs = regularization.fig2_specs(cfg)
+    assert [s["seed"] for s in specs] == [k for k in cfg["seeds"] for _ in cfg["models"]]
+    table1 = regularization.table1_specs(experiments.get("table1").config("quick"))
+    assert all(s in table1 for s in specs[:len(cfg["models"])])  # the first seed's runs are Table 1's rows
+    c = lambda a: {"epoch": [1, 2], "train_acc": [a, 1.0], "test_acc": [a, a]}  # noqa: E731
+    band = regularization.seed_band([c(0.4), c(0.6), c(0.8)])
+    assert band["seeds"] == 3 and band["test_acc"] == pytest.approx([0.6, 0.6])
+    assert band["test_acc_sd"] == pytest.approx([0.2, 0.2]) and band["train_acc_sd"][1] == 0
+    assert regularization.seed_band([c(0.4), {"diverged": "nan"}]) is None

@@ -24,7 +24,7 @@ def config_json(name, profile, *extra):
 
 def test_config_cli_paper_profile_is_the_papers_setup():
     out = config_json("fig1bc", "paper")
-    assert out["experiment"] == "fig1bc" and out["profile"] == "paper" and len(out["runs"]) == 18
+    assert out["experiment"] == "fig1bc" and out["profile"] == "paper" and len(out["runs"]) == 18 * 3  # 3 seeds
     for r in out["runs"]:
         assert r["precision"] == "fp32" and r["dataset"] == "cifar10" and r["n_train"] == 50_000
         assert r["lr"] == paper.LR[r["model"]] and r["crop"] == 28 and r["batch_size"] == 128
@@ -88,9 +88,33 @@ def test_profiles_are_deltas_of_the_paper_config():
     assert exp.config("paper")["model_settings"] == settings.PAPER_MODELS
 
 
+def test_claims_one_seed_could_flip_run_on_3_seeds_and_the_first_seed_is_shared():
+    """gpu and paper: every model of Figures 1b/1c and 2b on 3 seeds; quick: the cheap models (MLP, AlexNet) of
+    1b/1c and both networks of 2b. The first seed's runs are Table 1's (trained once)."""
+    for profile in ("gpu", "paper"):
+        for name in ("fig1bc", "fig2"):
+            specs = experiments.get(name).run_specs(profile, seed=5)
+            for m in {s["model"] for s in specs}:
+                assert {s["seed"] for s in specs if s["model"] == m} == {5, 6, 7}, (profile, name, m)
+    quick = experiments.get("fig1bc").run_specs("quick")
+    seeds = {m: {s["seed"] for s in quick if s["model"] == m} for m in ("mlp_1x512", "alexnet_small", "inception_small")}
+    assert seeds == {"mlp_1x512": {0, 1, 2}, "alexnet_small": {0, 1, 2}, "inception_small": {0}}
+    assert all(s["corruption_seed"] == s["seed"] for s in quick)  # each seed its own label draw
+    assert {s["seed"] for s in experiments.get("fig2").run_specs("quick")} == {0, 1, 2}
+    table1 = experiments.get("table1").run_specs("quick")
+    assert all(s in table1 for s in quick if s["seed"] == 0 and s["p"] is None)  # p = 0 and p = 1: Table 1's rows
+    later = [s for s in table1 if s["seed"] != 0]  # Section 3's weight-decay rows only, of the cheap models
+    assert {(s["model"], s["condition"], s["weight_decay"] > 0) for s in later} == {
+        (m, "random_labels", True) for m in ("alexnet_small", "mlp_1x512", "mlp_3x512")}
+    assert len(later) == 6 and {s["seed"] for s in later} == {1, 2}
+    paper_later = [s for s in experiments.get("table1").run_specs("paper") if s["seed"] != 0]
+    assert len(paper_later) == 8  # every Section 3 model on 2 more seeds
+
+
 @pytest.mark.parametrize("kw,word", [({"ps": []}, "ps"), ({"models": []}, "models"), ({"ps": "0.5"}, "ps"),
                                      ({"models": ["resnet"]}, "resnet"), ({"nonsense": 1}, "nonsense"),
-                                     ({"ps": [0, 2]}, "outside")])
+                                     ({"ps": [0, 2]}, "outside"), ({"seeds": []}, "seeds"), ({"seeds": [0, 0]}, "seeds"),
+                                     ({"seeds": [-1]}, "seeds"), ({"seed_models": ["resnet"]}, "seed_models")])
 def test_bad_settings_are_one_line_errors(kw, word):
     with pytest.raises(ValueError, match=word):
         experiments.get("fig1bc").run_specs("quick", **kw)

@@ -186,6 +186,7 @@ def _ref_convex(ds, n, k, epochs, alpha, per_epoch, seed):
         m_train, m_test = (w[-1] @ xs[:n].T) * y[:, :n], w[-1] @ xt[k:].T
         test_loss = sp(-m_test * y_test) if name == "true_labels" else (sp(m_test) + sp(-m_test)) / 2
         out[name] = {"sup_gap": [float(g.max(1).values.mean()) for g in gap],
+                     "sup_gap_sd": float(gap[-1].max(1).values.std()) if k > 1 else 0.0,  # over the runs, at T
                      "mean_gap": [float(g.mean()) for g in gap],
                      "divergence": [float(d.mean()) for d in dist],
                      "path_bound_ok": bool((dist <= 2 * alpha * lip * picks + 1e-9).all()),

@@ -7,6 +7,7 @@ import pytest
 
 from rethinking_lib import experiments
 from rethinking_lib.__main__ import main
+from rethinking_lib.chapters import ch04_randomization as randomization
 from rethinking_lib.engine import runs
 from rethinking_lib.planning import sweep
 from rethinking_lib.store import results
@@ -68,8 +69,10 @@ def test_experiment_specs_match_what_the_experiment_loads():
     """The sweep's specs are the aggregation's: seeding included (seed 3 changes every run's seed)."""
     specs = sweep.experiment_specs("fig1bc", "quick", seed=3)
     cfg = experiments.get("fig1bc").config("quick")
-    assert len(specs) == len(cfg["models"]) * len(cfg["ps"])
-    assert {s["seed"] for s in specs} == {3} and {s["corruption_seed"] for s in specs} == {3}
+    per_model = {m: len(randomization.seeds_of(cfg, m)) for m in cfg["models"]}  # seed_models: every seed
+    assert len(specs) == sum(per_model.values()) * len(cfg["ps"])
+    assert {s["seed"] for s in specs} == {3, 4, 5} and all(s["corruption_seed"] == s["seed"] for s in specs)
+    assert {s["seed"] for s in specs if s["model"] == "inception_small"} == {3}  # at quick, the first seed only
     with pytest.raises(ValueError, match="not a set of training runs"):
         sweep.experiment_specs("rademacher", "quick")
 

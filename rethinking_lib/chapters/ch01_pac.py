@@ -329,5 +329,8 @@ def capacity_bounds_vacuous(rec: dict) -> tuple[str, str, bool]:
 
 
 CLAIMS = [
-    Claim("Capacity bounds are vacuous for these networks", "2.2", "pac", capacity_bounds_vacuous),
+    Claim("Capacity bounds are vacuous for these networks", "2.2", "pac", capacity_bounds_vacuous,
+          "the smallest finite-class or VC bound of every trained network is at least 1 (a bound on an error rate "
+          "that is >= 1 says nothing); no tolerance: the bounds are computed from n, the parameter count and the "
+          "training error, not sampled"),
 ]

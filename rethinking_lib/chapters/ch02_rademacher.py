@@ -378,13 +378,21 @@ EXPERIMENTS = {
 
 # --- the paper's claims this chapter's experiments check (the conclusion's table, ``pages.claims``) -------
 
+NEAR_ONE = 0.95  # "about 1"
+
+
 def rademacher_near_one(rec: dict) -> tuple[str, str, bool]:
     main = rec["result"]["main"]
-    nets = {m: r["estimate"] for m, r in main.items() if m not in ("linear", "linear_norm")}
+    nets = {m: r for m, r in main.items() if m not in ("linear", "linear_norm")}
     return ("networks that fit random labels have Rademacher complexity ~1 (Section 2.2, argued)",
-            ", ".join(f"{runs.label(m)}: {v:.3f}" for m, v in nets.items()), all(v >= 0.95 for v in nets.values()))
+            ", ".join(f"{runs.label(m)}: {r['estimate']:.3f}"
+                      + (f" ± {r['stderr']:.3f} (s.e., {r['draws']} draws)" if r.get("stderr") == r.get("stderr") else "")
+                      for m, r in nets.items()), all(r["estimate"] >= NEAR_ONE for r in nets.values()))
 
 
 CLAIMS = [
-    Claim("Rademacher complexity of the networks is ~1", "2.2", "rademacher", rademacher_near_one),
+    Claim("Rademacher complexity of the networks is ~1", "2.2", "rademacher", rademacher_near_one,
+          f"every network's Monte Carlo estimate is at least {NEAR_ONE}: the paper argues 'about 1' (a network that "
+          f"fits every sign pattern); {NEAR_ONE} is fitting {(1 + NEAR_ONE) / 2:.1%} of random signs on average, "
+          "and the estimate is already a lower bound (a mean over its draws, standard error shown)"),
 ]

@@ -21,7 +21,7 @@ import torch
 
 from .. import paper
 from ..config import cost
-from ..config.claims import Claim, percent
+from ..config.claims import Claim, percent, standard_error
 from ..config.experiment import Experiment
 from ..engine import runs
 from ..theory.kernel_features import gabor_bank, gabor_features, random_conv_gram
@@ -412,34 +412,54 @@ EXPERIMENTS = {
 
 # --- the paper's claims this chapter's experiments check (the conclusion's table, ``pages.claims``) -------
 
+GENERALIZES = 0.10  # "generalizes" below the paper's n: test error at most a tenth of the way to chance (0.9)
+SES = 3  # "the same as" a reported or chance-level error: within 3 binomial standard errors on the m test images
+GAIN_SES = 2  # "improves": by more than 2 standard errors (the ridge is picked on the test error, an optimistic pick)
+
+
+def _m(rec: dict) -> int:
+    """The number of test images of the kernel's first dataset."""
+    s = rec["result"]["summary"]
+    m = rec["config"]["n_test"] or runs.DATA_SIZES[s["dataset"]][1]
+    return m if isinstance(m, int) else m[s["dataset"]]
+
+
 def kernel_interpolation_generalizes(rec: dict) -> tuple[str, str, bool]:
     s = rec["result"]["summary"]
-    reported = paper.KERNEL_TEST_ERROR["mnist_gaussian_pixels"]
-    return (f"exact Gaussian-kernel interpolation on MNIST: {reported}% test error (60,000 images)",
-            f"{percent(s['test_error_no_ridge'])} on {s['n']:,} {s['dataset']} images", s["test_error_no_ridge"] <= 0.10)
+    reported = paper.KERNEL_TEST_ERROR["mnist_gaussian_pixels"] / 100
+    if s["n"] >= paper.MNIST_TRAIN:
+        ok = abs(s["test_error_no_ridge"] - reported) <= SES * standard_error(reported, _m(rec))
+    else:
+        ok = s["test_error_no_ridge"] <= GENERALIZES
+    return (f"exact Gaussian-kernel interpolation on MNIST: {percent(reported)} test error (60,000 images)",
+            f"{percent(s['test_error_no_ridge'])} on {s['n']:,} {s['dataset']} images ({_m(rec):,} test)", ok)
 
 
 def ridge_does_not_help(rec: dict) -> tuple[str, str, bool]:
     s = rec["result"]["summary"]
     gain = s["test_error_no_ridge"] - s["test_error_best_ridge"]
+    tol = GAIN_SES * standard_error(s["test_error_no_ridge"], _m(rec))
     return ("adding regularization does not improve the Gaussian-kernel interpolant (Section 5)",
             f"best ridge {s['best_ridge']:g}: {percent(s['test_error_best_ridge'])} vs "
-            f"{percent(s['test_error_no_ridge'])} without",
-            gain <= 0.005)
+            f"{percent(s['test_error_no_ridge'])} without (tolerance {percent(tol)})",
+            gain <= tol)
 
 
 def kernel_random_labels(rec: dict) -> tuple[str, str, bool]:
     s = rec["result"]["summary"]
+    tol = SES * standard_error(paper.CHANCE_ERROR, _m(rec))
     return ("the same kernel fits random labels exactly, tests at chance (Section 5)",
-            f"test error {percent(s['test_error_random_labels'])}, norm {s['norm_random_labels'] / s['norm_true_labels']:.1f}x "
-            "the true-label one", s["test_error_random_labels"] >= paper.CHANCE_ERROR - 0.05)
+            f"test error {percent(s['test_error_random_labels'])} (90% ± {percent(tol)}), norm "
+            f"{s['norm_random_labels'] / s['norm_true_labels']:.1f}x the true-label one",
+            abs(s["test_error_random_labels"] - paper.CHANCE_ERROR) <= tol)
 
 
 def norm_not_predictive(rec: dict) -> tuple[str, str, bool]:
     s = rec["result"]["summary"]
     if "norm_gabor" not in s:
         raise KeyError("norm_gabor")
-    ok = s["test_error_gabor"] < s["test_error_no_ridge"] and s["norm_gabor"] > s["norm_true_labels"]
+    tol = GAIN_SES * standard_error(s["test_error_no_ridge"], _m(rec))
+    ok = s["test_error_gabor"] < s["test_error_no_ridge"] - tol and s["norm_gabor"] > s["norm_true_labels"]
     n = paper.KERNEL_NORM
     e = paper.KERNEL_TEST_ERROR
     return (f"Gabor features: error {e['mnist_gaussian_pixels']}% -> {e['mnist_gabor']}% while the norm rises "
@@ -450,8 +470,17 @@ def norm_not_predictive(rec: dict) -> tuple[str, str, bool]:
 
 
 CLAIMS = [
-    Claim("Kernel interpolation generalizes without regularization", "5", "kernel", kernel_interpolation_generalizes),
-    Claim("A ridge does not improve the Gaussian kernel", "5", "kernel", ridge_does_not_help),
-    Claim("Kernel interpolation fits random labels, at chance", "5", "kernel", kernel_random_labels),
-    Claim("The norm does not predict test error across features", "5", "kernel", norm_not_predictive),
+    Claim("Kernel interpolation generalizes without regularization", "5", "kernel", kernel_interpolation_generalizes,
+          f"at the paper's 60,000 images: within {SES} binomial standard errors of its 1.2% on the test images; on "
+          f"fewer (quick, gpu): test error at most {GENERALIZES:.0%}, a tenth of the way to chance, since the error "
+          "grows as n shrinks"),
+    Claim("A ridge does not improve the Gaussian kernel", "5", "kernel", ridge_does_not_help,
+          f"the best ridge lowers the test error by at most {GAIN_SES} standard errors of the interpolant's error on "
+          "the m test images: the ridge is picked on those same images, so a smaller gain is what the pick alone gives"),
+    Claim("Kernel interpolation fits random labels, at chance", "5", "kernel", kernel_random_labels,
+          f"the random-label interpolant's test error is within {SES} binomial standard errors of 90% on the m test "
+          "images (a guess stays inside 99.7% of the time)"),
+    Claim("The norm does not predict test error across features", "5", "kernel", norm_not_predictive,
+          f"Gabor features lower the test error by more than {GAIN_SES} standard errors while the interpolant's RKHS "
+          "norm rises (both directions as the paper reports; a smaller error change is not a change)"),
 ]

@@ -220,15 +220,20 @@ EXPERIMENTS = {
 
 # --- the paper's claims this chapter's experiments check (the conclusion's table, ``pages.claims``) -------
 
+MIN_NORM_TOL = 1e-6
+
+
 def sgd_min_norm(rec: dict) -> tuple[str, str, bool]:
     s = rec["result"]["summary"]
     d = s["sgd_from_zero_rel_dist_to_pinv"]
     return ("SGD from zero on least squares converges to the minimum-norm solution (Section 5, a proof)",
-            f"relative distance to X+y: {d:.1e}", d <= 1e-6)
+            f"relative distance to X+y: {d:.1e}", d <= MIN_NORM_TOL)
 
 
 CLAIMS = [
-    Claim("SGD on least squares finds the minimum-norm solution", "5", "minnorm", sgd_min_norm),
+    Claim("SGD on least squares finds the minimum-norm solution", "5", "minnorm", sgd_min_norm,
+          f"SGD from zero ends within a relative distance of {MIN_NORM_TOL:g} of the pseudo-inverse solution X+y: far "
+          "above float64 round-off, far below the O(1) distance SGD from a random start keeps"),
 ]
 
 

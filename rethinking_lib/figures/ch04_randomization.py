@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .style import PAPER_STYLE, color, figure, figure_slider, finish, image_grid, label, paper_points
+from .style import PAPER_STYLE, color, figure, figure_slider, finish, image_grid, label, paper_points, seeds_note
 
 
 def fig1a(res: dict, profile: str):
@@ -37,13 +37,21 @@ def fig1a(res: dict, profile: str):
 
 
 def fig1bc(res: dict, profile: str):
-    """Figures 1b and 1c: relative time to overfit and test error against label corruption, paper's values hollow."""
+    """Figures 1b and 1c: relative time to overfit and test error against label corruption, paper's values hollow;
+    with several seeds, each model's mean with error bars of one sd over its seeds (the legend says how many)."""
     fig, (a1, a2) = figure(2, width=10)
     paper = res["paper"]
-    for m, rows in res["models"].items():
+    spread = res.get("spread") or {m: [{**r, "seeds": 1, "test_error_sd": 0.0, "relative_time_sd": 0.0} for r in rows]
+                                   for m, rows in res["models"].items()}
+    for m, rows in spread.items():
         ps = [r["p"] for r in rows]
-        a1.plot(ps, [r["relative_time"] for r in rows], color=color(m), marker="s", label=label(m))
-        a2.plot(ps, [r["test_error"] for r in rows], color=color(m), marker="s", label=label(m))
+        k = rows[0]["seeds"]
+        name = label(m) + (f" ({k} seeds)" if k > 1 else "")
+        t, t_sd = ([r[key] if r[key] is not None else float("nan") for r in rows]
+                   for key in ("relative_time", "relative_time_sd"))
+        a1.errorbar(ps, t, yerr=t_sd if k > 1 else None, color=color(m), marker="s", capsize=3, label=name)
+        a2.errorbar(ps, [r["test_error"] for r in rows], yerr=[r["test_error_sd"] for r in rows] if k > 1 else None,
+                    color=color(m), marker="s", capsize=3, label=name)
         if m in paper["relative_time_at_p1"]:
             paper_points(a1, [0, 1], [1, paper["relative_time_at_p1"][m]], m, linestyle="none")
         if m in paper["test_error_at_p0"]:
@@ -59,7 +67,9 @@ def fig1bc(res: dict, profile: str):
     a2.set_ylim(0, 1)
     a2.set_title("(c) generalization error growth")
     a2.legend()
-    return finish(fig, profile)
+    counts = {rows[0]["seeds"] for rows in spread.values()}
+    note = seeds_note(max(counts)) if len(counts) == 1 else "mean ± sd over each model's seeds (in the legend)"
+    return finish(fig, profile, note)
 
 
 def corruption_widget(images, clean, labels_by_p: dict, selected: int = 0):

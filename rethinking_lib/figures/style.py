@@ -66,6 +66,21 @@ def finish(fig, profile: str | None = None, extra: str = ""):
     return fig
 
 
+def band(ax, x, mean, sd, **kw) -> None:
+    """A seed mean as a line and mean +- one standard deviation as a shaded band in the line's colour (``kw`` are
+    the line's: color, label, ls, ...)."""
+    import numpy as np
+
+    mean, sd = np.asarray(mean, dtype=float), np.asarray(sd, dtype=float)
+    (line,) = ax.plot(x, mean, **kw)
+    ax.fill_between(x, mean - sd, mean + sd, color=line.get_color(), alpha=0.18, lw=0)
+
+
+def seeds_note(seeds: int) -> str:
+    """The caption's words for a figure drawn over ``seeds`` seeds ('' for one)."""
+    return f"mean ± sd over {seeds} seeds" if seeds > 1 else ""
+
+
 def paper_points(ax, x, y, key: str, **kw) -> None:
     """The paper's reported (or read-off-the-figure) values: hollow markers, dashed, same colour as ours."""
     ax.plot(x, y, color=color(key), **{**PAPER_STYLE, **kw})

@@ -4,9 +4,10 @@ Each chapter module declares the claims its experiments check (``CLAIMS``, a lis
 next to its ``EXPERIMENTS``); this module gathers them from ``chapters.MODULES`` in the book's order. Each
 claim reads the stored record of the experiment that measures it through ``experiments.run(name, profile)``
 (after the chapters ran, that loads from the results store; otherwise it runs the experiment), takes the
-paper's value from ``paper`` and states its agreement criterion in words. The quick profile runs on digits, not
-CIFAR-10, so most criteria compare the *phenomenon* (fitted or not, at chance or not, which way a number
-moves), not the paper's number; the criterion column says which.
+paper's value from ``paper`` and decides by its ``criterion``, which the table shows beside it. The quick profile
+runs on digits, not CIFAR-10, so most criteria compare the *phenomenon* (fitted or not, at chance or not, which
+way a number moves), not the paper's number; the criterion column says which, and with what tolerance. A claim
+that one seed could flip is decided on the seeds its experiment ran (mean ± sd in "this build").
 
     >>> from rethinking_lib.pages import claims
     >>> rows = claims.table("quick")     # one dict per claim
@@ -27,7 +28,7 @@ CLAIMS = declared()
 
 
 def table(profile: str = "auto", *, seed: int = 0, out=None) -> list[dict]:
-    """One row per claim: {"claim", "section", "chapter", "paper", "ours", "agrees"}.
+    """One row per claim: {"claim", "criterion", "section", "chapter", "paper", "ours", "agrees"}.
 
     ``agrees`` is True / False by the criterion stated in each claim's check, or None when this build's record
     lacks the measurement (``ours`` then says what is missing)."""
@@ -45,16 +46,18 @@ def table(profile: str = "auto", *, seed: int = 0, out=None) -> list[dict]:
             agrees = bool(agrees)
         except (KeyError, TypeError, StopIteration, IndexError) as e:
             reported, ours, agrees = "-", f"not in this build's record ({type(e).__name__}: {e})", None
-        rows.append({"claim": c.claim, "section": c.section, "chapter": chapter, "paper": reported, "ours": ours,
-                     "agrees": agrees})
+        rows.append({"claim": c.claim, "criterion": c.criterion, "section": c.section, "chapter": chapter,
+                     "paper": reported, "ours": ours, "agrees": agrees})
     return rows
 
 
 def page_table(rows: list[dict]) -> list[dict]:
-    """``table``'s rows as the conclusion shows them: the chapter as a link to its page, agreement in words."""
-    mark = {True: "yes", False: "no", None: "not measured"}
-    return [{"claim": r["claim"], "paper section": r["section"], "chapter": f"[{r['chapter'][:2]}]({r['chapter']}.ipynb)",
-             "paper": r["paper"], "this build": r["ours"], "agrees": mark[r["agrees"]]} for r in rows]
+    """``table``'s rows as the conclusion shows them: the criterion beside the claim, the chapter as a link to its
+    page, the outcome in words."""
+    mark = {True: "agrees", False: "differs", None: "not measured"}
+    return [{"claim": r["claim"], "criterion (agrees when)": r["criterion"], "paper section": r["section"],
+             "chapter": f"[{r['chapter'][:2]}]({r['chapter']}.ipynb)", "paper": r["paper"], "this build": r["ours"],
+             "outcome": mark[r["agrees"]]} for r in rows]
 
 
 def prose_numbers(rows: list[dict]) -> dict:
