@@ -359,6 +359,39 @@ def table4_table(res: dict) -> list[dict]:
             for r in res.get("table4", [])]
 
 
+def paper_gain(model: str) -> float:
+    """The paper's best true-label test accuracy of ``model`` over all regularizer settings minus its no-regularizer
+    one (Table 1, points): 89.31 - 85.75 = 3.56 for small Inception."""
+    rows = [r for r in PAPER_TABLE1 if r[0] == model and r[3] == "true"]
+    bare = next(r[5] for r in rows if not r[1] and not r[2])
+    return round(max(r[5] for r in rows) - bare, 2)
+
+
+def prose_numbers(res: dict) -> dict:
+    """The numbers chapter 5's prose cites (glued): the paper's largest regularizer gain, Table 4's rows ours and
+    the paper's, and how many random-label rows of Table 1 were fitted."""
+    s = res["summary"]
+    out = {"ch5_paper_gain_inception": paper_gain("inception_small"),
+           "ch5_random_fitted": s["random_rows_fitted"], "ch5_random_rows": s["random_rows"],
+           "ch5_overfit_acc": res.get("overfit_acc", OVERFIT_ACC)}
+    for r in res.get("table4", []):
+        key = {True: "crop", "flip_rotate": "flip_rotate"}[r["random_crop"]]
+        out[f"ch5_t4_{key}_train"] = r["train_acc"]
+        out[f"ch5_t4_{key}_paper"] = r["paper_train"]
+    return out
+
+
+def table4_line(res: dict) -> str:
+    """Whether each Table 4 augmentation row fitted its random labels here (>= 99% training accuracy)."""
+    thr = res.get("overfit_acc", OVERFIT_ACC)
+    parts = []
+    for r in res.get("table4", []):
+        ok = r["train_acc"] is not None and r["train_acc"] >= thr
+        parts.append(f"{AUGMENT_TEXT[r['random_crop']]}: {100 * r['train_acc']:.1f}% training accuracy after {r['epochs']} "
+                     f"epochs ({'fitted' if ok else 'not fitted'}, the paper: {r['paper_train']:.2f}%)")
+    return ("Random labels with data augmentation, on this page: " + "; ".join(parts) + ".") if parts else ""
+
+
 def alexnet_weight_decay_line(res: dict) -> str:
     """What small AlexNet with weight decay (each setting) did on random labels, against 'fails to converge'."""
     lines = []
