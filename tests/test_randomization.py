@@ -1,7 +1,7 @@
 """Section 2's randomization tests at the quick profile (Figures 1a, 1b, 1c): the phenomena, not just that it runs.
 
 The runs go through the results store (``results_dir`` fixture): after the book build they are loaded, on
-their own they train (about a minute or two on 2 cores).
+their own they train (a few minutes on 2 cores).
 """
 
 import json
