@@ -184,7 +184,8 @@ def table1(cfg: dict, *, seed: int = 0, progress=None, out=None) -> dict:
                                              default=None),
         "weight_decay_random_labels": {r["model"]: r["train_acc"] for r in rows if r["section3"]
                                        and r["weight_decay"] is True},
-        "table4_random_labels": {str(r["random_crop"]): r["train_acc"] for r in rows if r["part"] == "table4"}}
+        "table4_random_labels": {str(r["random_crop"]): {"final_train_acc": r["train_acc"], "epochs_to_fit": r["epochs_to_fit"]}
+                                 for r in rows if r["part"] == "table4"}}
     return {"rows": table, "section3": [r for r in rows if r["section3"]],
             "table4": [r for r in rows if r["part"] == "table4"], "weight_decay": cfg["weight_decay"],
             "overfit_acc": OVERFIT_ACC, "summary": summary}
@@ -377,18 +378,22 @@ def prose_numbers(res: dict) -> dict:
     for r in res.get("table4", []):
         key = {True: "crop", "flip_rotate": "flip_rotate"}[r["random_crop"]]
         out[f"ch5_t4_{key}_train"] = r["train_acc"]
+        out[f"ch5_t4_{key}_fit_epoch"] = r["epochs_to_fit"]
+        out[f"ch5_t4_{key}_epochs"] = r["epochs"]
         out[f"ch5_t4_{key}_paper"] = r["paper_train"]
     return out
 
 
 def table4_line(res: dict) -> str:
-    """Whether each Table 4 augmentation row fitted its random labels here (>= 99% training accuracy)."""
+    """Whether each Table 4 augmentation row fitted its random labels here: the time to overfit (first epoch at
+    >= 99% training accuracy) within the budget, as in Figure 1b; the final training accuracy beside it."""
     thr = res.get("overfit_acc", OVERFIT_ACC)
     parts = []
     for r in res.get("table4", []):
-        ok = r["train_acc"] is not None and r["train_acc"] >= thr
-        parts.append(f"{AUGMENT_TEXT[r['random_crop']]}: {100 * r['train_acc']:.1f}% training accuracy after {r['epochs']} "
-                     f"epochs ({'fitted' if ok else 'not fitted'}, the paper: {r['paper_train']:.2f}%)")
+        fit = (f"fitted: {100 * thr:.0f}% first at epoch {r['epochs_to_fit']}" if r["epochs_to_fit"]
+               else f"not fitted: never {100 * thr:.0f}%")
+        parts.append(f"{AUGMENT_TEXT[r['random_crop']]}: {fit} of {r['epochs']}, final {100 * r['train_acc']:.1f}% "
+                     f"(the paper: {r['paper_train']:.2f}%)")
     return ("Random labels with data augmentation, on this page: " + "; ".join(parts) + ".") if parts else ""
 
 
@@ -453,10 +458,13 @@ _ALL = ["inception_small", "inception_small_nobn", "alexnet_small", "mlp_3x512",
 _PAPER = {"model_settings": settings.PAPER_MODELS, "run": {}, "weight_decay": WEIGHT_DECAY,
           "model_weight_decay": settings.MODEL_WEIGHT_DECAY}
 _DELTAS = {"gpu": _settings(settings.GPU_DELTA), "quick": {**_settings(settings.QUICK_DELTA), "checkpoint": False}}
-# Table 4's augmentation rows at the quick profile: small Inception (width 0.25) on 256 digits fits random labels
-# with random crop only to 95% and with flip + rotation to 51% in 100 epochs at batch 128; on 128 digits at batch 32
-# (4x the SGD steps per image) it fits them with random crop by epoch 58 (seed 0, measured 2026-12-05).
-TABLE4_QUICK = {"n_train": 128, "batch_size": 32, "epochs": 100}
+# Table 4's augmentation rows at the quick profile (seed 0, measured 2026-12-05 on 2 shared cores): small Inception
+# (width 0.25) on the other rows' 256 digits at batch 128 reaches only 95% (random crop) and 51% (flip + rotation)
+# training accuracy on random labels in 100 epochs; on 128 digits at batch 32, 100% and 88%; on 64 digits at batch 16
+# (8 SGD steps per epoch) the first epoch at >= 99% is 63 (crop) and 137 (flip + rotation): hence 64 digits, batch 16
+# and 200 epochs (~30 s a run). With the learning rate still near 0.1 (the paper's decay per step barely starts in
+# 800 steps), training accuracy on random labels wobbles by a few points from epoch to epoch after the fit.
+TABLE4_QUICK = {"n_train": 64, "batch_size": 16, "epochs": 200}
 EXPERIMENTS = {
     "table1": Experiment(
         "table1", table1, specs=table1_specs, validate=validate_models,
