@@ -235,8 +235,9 @@ def overfit_criterion_line(res: dict) -> str:
 
         parts.append(f"{runs.label(m)} {ratio(last['relative_time'])} with >= {fit}, {ratio(last.get('relative_time_100'))} "
                      "with 100%")
-    return (f"*Time to overfit is the first epoch at >= {fit} training accuracy; with exactly 100% instead, the ratio at "
-            f"p = {res['models'][next(iter(res['models']))][-1]['p']:g} would be: " + "; ".join(parts) + ".*")
+    return (f"*Time to overfit here is the first epoch at >= {fit} training accuracy. The ratio at "
+            f"p = {res['models'][next(iter(res['models']))][-1]['p']:g} with that criterion and with exactly 100% "
+            "instead: " + "; ".join(parts) + ".*")
 
 
 def fig1bc_lines(res: dict) -> str:
