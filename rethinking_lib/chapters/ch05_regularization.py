@@ -321,7 +321,8 @@ def wd_text(r: dict) -> str:
     return f"{s['weight_decay']:g} on {on}"
 
 
-AUGMENT_TEXT = {False: "no", True: "yes", "flip_rotate": "flip + rotation (25 degrees)"}
+AUGMENT_TEXT = {False: "no", True: "yes", "flip_rotate": "flip + rotation (25 degrees)"}  # Table 1's "random crop" column
+AUGMENT_NAME = {False: "none", True: "random crop", "flip_rotate": "flip + rotation (25 degrees)"}
 
 
 def table1_table(res: dict) -> list[dict]:
@@ -356,7 +357,7 @@ def section3_table(res: dict) -> list[dict]:
 def table4_table(res: dict) -> list[dict]:
     """Appendix E's Table 4 augmentation rows: random labels with random crop / flip + rotation, beside the paper's."""
     fit = f"first epoch >= {100 * res.get('overfit_acc', OVERFIT_ACC):.0f}%"
-    return [{"model": runs.label(r["model"]) + ", random labels", "augmentation": AUGMENT_TEXT[r["random_crop"]],
+    return [{"model": runs.label(r["model"]) + ", random labels", "augmentation": AUGMENT_NAME[r["random_crop"]],
              "training images": r["n_train"], "batch": r["batch_size"], "epochs": r["epochs"],
              "train % (final)": _pct(r["train_acc"]), "test % (final)": _pct(r["test_acc"]), fit: r.get("epochs_to_fit"),
              "first epoch at 100%": r["epochs_to_100"], "train % (reported, Table 4)": r["paper_train"]}
@@ -395,7 +396,7 @@ def table4_line(res: dict) -> str:
     for r in res.get("table4", []):
         fit = (f"fitted: {100 * thr:.0f}% first at epoch {r['epochs_to_fit']}" if r["epochs_to_fit"]
                else f"not fitted: never {100 * thr:.0f}%")
-        parts.append(f"{AUGMENT_TEXT[r['random_crop']]}: {fit} of {r['epochs']}, final {100 * r['train_acc']:.1f}% "
+        parts.append(f"{AUGMENT_NAME[r['random_crop']]}: {fit} of {r['epochs']}, final {100 * r['train_acc']:.1f}% "
                      f"(the paper: {r['paper_train']:.2f}%)")
     return ("Random labels with data augmentation, on this page: " + "; ".join(parts) + ".") if parts else ""
 
