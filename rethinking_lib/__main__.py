@@ -93,11 +93,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _extra_commands(sub) -> None:
-    """Commands that live in their own modules: bench, sweep, plan, results pack|unpack."""
+    """Commands that live in their own modules: bench, sweep, plan, results pack|unpack, paper-scale-plan."""
+    from .pages import paper_scale
     from .planning import bench, plan, sweep
     from .store import pack
 
-    for m in (bench, sweep, plan, pack):
+    for m in (bench, sweep, plan, pack, paper_scale):
         m.add_cli(sub)
 
 

@@ -781,3 +781,25 @@ def test_backend_without_in_place_cholesky_factors_a_copy(monkeypatch):
     X[7] = X[1]
     with pytest.raises(ValueError, match="not positive definite in float64"):
         kernels.solve_kernel(X, Y, gamma=0.5)
+
+
+def test_random_features_l2_ridge_is_chosen_on_a_validation_split_not_the_test_set():
+    """The "+ l2" row's ridge is the one with the lowest error on the last 10% of the training set (fitted on the
+    rest), recomputed here by hand; the function never sees the test set, and a tie goes to the smaller ridge."""
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(60, 5, generator=g, dtype=torch.float64)
+    y = torch.randint(0, 3, (60,), generator=g)
+    K = kernels.kernel_matrix(X, gamma=0.2)
+    Y = torch.nn.functional.one_hot(y, 3).double()
+    ridges = [1e-4, 1e-1, 10.0]
+    chosen, errs = kernels.ridge_on_validation(K, Y, y, ridges, 0.1)
+    fit, held = slice(0, 54), slice(54, 60)
+    by_hand = []
+    for lam in ridges:
+        a = _np_solve(K[fit, fit] + lam * float(K[fit, fit].diagonal().mean()) * torch.eye(54, dtype=torch.float64), Y[fit])
+        by_hand.append(float(((K[held, fit] @ a).argmax(1) != y[held]).double().mean()))
+    assert [e["val_error"] for e in errs] == pytest.approx(by_hand)
+    best = min(by_hand)
+    assert chosen == next(lam for lam, e in zip(ridges, by_hand, strict=True) if e == best)
+    with pytest.raises(ValueError, match="fraction=1.5"):
+        kernels.ridge_on_validation(K, Y, y, ridges, 1.5)

@@ -139,3 +139,37 @@ def test_changes_name_what_a_profile_reduces():
     assert "n_train all -> 4,000" in plan.changes("pac", "gpu")
     assert "ps [0, 0.2, 0.4, 0.6, 0.8, 1] -> [0, 0.5, 1]" in plan.changes("fig1bc", "gpu")
     assert plan.changes("stability", "gpu") == ""  # the paper's setting as it is
+
+
+def test_paper_scale_page_counts_and_times_are_plans(tmp_path, monkeypatch):
+    """The page "Reproducing at paper scale" types no run count or time by hand: it includes the generated
+    ``paper_scale_plan.md``, whose numbers are the paper profile's declared runs and ``plan``'s H100 estimates."""
+    import re
+    import sys
+    from pathlib import Path
+
+    from rethinking_lib.pages import paper_scale
+
+    monkeypatch.setattr("rethinking_lib.config.profiles.has_cuda", lambda: False)
+    rows = paper_scale.plan_rows("paper")
+    chapters = list(dict.fromkeys(r["chapter"] for r in rows))
+    plans = {p["chapter"]: p for p in plan.chapter_plan("paper", out=tmp_path, chapters=chapters)}
+    distinct = {r["key"]: r["est_s"] for ch in chapters for r in plans[ch]["runs"] if r["training_run"]}  # across chapters
+    assert sum(r["new"] for r in rows) == len(distinct)
+    assert sum(r["est_new_s"] for r in rows) == pytest.approx(sum(distinct.values()))
+    for r in rows:
+        assert r["runs"] == len(runs.unique(experiments.get(r["experiment"]).run_specs("paper")))
+    every = runs.unique([s for n in experiments.names() for s in experiments.get(n).run_specs("paper")])
+    assert sum(r["new"] for r in rows) == len(every)
+    page = paper_scale.plan_markdown()
+    assert f"| all of them | | {len(every)} distinct runs |" in page
+    for r in rows:
+        assert f"| `{r['experiment']}` |" in page and f"| {r['runs']} ({r['new']}) |" in page
+    repo = Path(__file__).resolve().parents[1]
+    sys.path.insert(0, str(repo / "tools"))
+    import book_toc
+
+    assert book_toc.GENERATED["book/paper_scale_plan.md"] == ["-m", "rethinking_lib", "paper-scale-plan"]
+    prose = (repo / "book" / "paper_scale.md").read_text()
+    assert "```{include} paper_scale_plan.md" in prose
+    assert not re.search(r"(^|\s)\d+ (distinct )?(training )?runs\b|\b\d+(\.\d+)? hours", prose), "a hand-typed count or time"

@@ -1,7 +1,7 @@
 """Section 2's randomization tests at the quick profile (Figures 1a, 1b, 1c): the phenomena, not just that it runs.
 
 The runs go through the results store (``results_dir`` fixture): after the book build they are loaded, on
-their own they train (about a minute or two on 2 cores).
+their own they train (a few minutes on 2 cores).
 """
 
 import json
@@ -76,14 +76,14 @@ def test_mlp_memorizes_every_corruption_level_and_test_accuracy_falls_to_chance(
     test = [r["test_acc"] for r in rows]
     assert test[0] >= 0.85 and test[-1] <= 0.20
     assert all(a > b for a, b in zip(test, test[1:], strict=False)), test
-    assert rows[-1]["epochs_to_100"] > rows[0]["epochs_to_100"]
+    assert rows[-1]["epochs_to_fit"] > rows[0]["epochs_to_fit"]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("model", ["alexnet_small", "inception_small"])
 def test_cnns_memorize_every_corruption_level(fig1bc, model):
     rows = fig1bc["models"][model]
-    assert all(r["memorized"] for r in rows)  # 100% training accuracy reached within the budget
+    assert all(r["memorized"] for r in rows)  # >= 99% training accuracy reached within the budget
     assert rows[0]["test_error"] < 0.3          # real digits generalize
     assert abs(rows[-1]["test_error"] - randomization.CHANCE) < 0.1  # random labels: chance
     assert rows[-1]["test_error"] > rows[len(rows) // 2]["test_error"] > rows[0]["test_error"]
@@ -126,3 +126,22 @@ def test_prose_gaps_read_the_run_and_table1():
     assert n["ch4_gap_hi_min"] == pytest.approx(0.86) and n["ch4_gap_hi_max"] == pytest.approx(0.9)
     assert n["ch4_paper_gap_true_min"] == pytest.approx(1 - 0.8575) and n["ch4_paper_gap_true_max"] == pytest.approx(1 - 0.5051)
     assert 0.85 < n["ch4_paper_gap_rand_min"] <= n["ch4_paper_gap_rand_max"] < 0.95
+
+
+def test_time_to_overfit_is_defined_where_exactly_100_percent_never_comes():
+    """The criterion (>= 99% training accuracy) gives a time for a run that stalls just below 100%, as a true-label
+    small Inception did on a GPU (99.98%); the exact-100% reading has none, and the fig1bc table shows both."""
+    stalled = [{"epoch": 1, "train_acc": 0.5}, {"epoch": 2, "train_acc": 0.9899}, {"epoch": 3, "train_acc": 0.9998},
+               {"epoch": 4, "train_acc": 0.9998}]
+    assert randomization.epochs_to_fit(stalled) == 3
+    assert randomization.epochs_to_fit(stalled, 1.0) is None
+    assert randomization.OVERFIT_ACC == 0.99
+    res = {"overfit_acc": 0.99, "paper": {"relative_time_at_p1": {}, "test_error_at_p0": {}}, "models": {"mlp_1x512": [
+        {"p": 0.0, "fraction_changed": 0.0, "train_acc": 1.0, "test_error": 0.1, "epochs_to_fit": 2, "relative_time": 1.0,
+         "epochs_to_100": 4, "relative_time_100": 1.0},
+        {"p": 1.0, "fraction_changed": 0.9, "train_acc": 0.9998, "test_error": 0.9, "epochs_to_fit": 6,
+         "relative_time": 3.0, "epochs_to_100": None, "relative_time_100": None}]}}
+    row = randomization.fig1bc_table(res)[1]
+    assert row["first epoch >= 99% train"] == 6 and row["first epoch at 100% train"] is None
+    line = randomization.overfit_criterion_line(res)
+    assert "3.00x with >= 99%" in line and "undefined (never reached) with 100%" in line

@@ -29,10 +29,20 @@ def test_table1_specs_cover_every_paper_row_and_share_figure1_runs():
     cfg = experiments.get("table1").config("quick")
     specs = regularization.table1_specs(cfg)
     assert json.loads(json.dumps(specs)) == specs
-    assert len(regularization.table1_rows(cfg)) == len(regularization.PAPER_TABLE1) + len(regularization.SECTION3_ROWS)
+    rows = regularization.table1_rows(cfg)
+    # Table 1, Section 3 (and small AlexNet with 5e-4 on every weight beside its tutorial's), Table 4's two augmentations
+    assert len(rows) == len(regularization.PAPER_TABLE1) + len(regularization.SECTION3_ROWS) + 1 + 2
     assert all(not s["stop_at_100"] for s in specs)
-    wd_rows = [s for s in specs if s["weight_decay"] > 0]
-    assert wd_rows and all(s["weight_decay"] == regularization.WEIGHT_DECAY == 5e-4 for s in wd_rows)
+    for row, s in zip(rows, specs, strict=True):
+        if not row[2]:
+            assert s["weight_decay"] == 0.0
+        elif row[0] == "alexnet_small" and row[2] is True:  # the TF CIFAR-10 tutorial's: 0.004 on its hidden FC layers
+            assert (s["weight_decay"], s["weight_decay_on"]) == (0.004, "hidden_fc")
+        else:
+            assert s["weight_decay"] == regularization.WEIGHT_DECAY == 5e-4 and "weight_decay_on" not in s
+    t4 = [s for row, s in zip(rows, specs, strict=True) if row[-1] == "table4"]
+    assert [s["augment"] for s in t4] == [True, "flip_rotate"] and all(s["condition"] == "random_labels" for s in t4)
+    assert [row[4] for row in rows if row[-1] == "table4"] == [99.93, 99.28]  # the paper's Table 4, beside ours
     fig1 = randomization.fig1bc_specs(experiments.get("fig1bc").config("quick"))
     assert sum(s in fig1 for s in specs) >= 6  # the no-regularizer rows are Figure 1's p = 0 / p = 1 runs
 
@@ -72,11 +82,40 @@ def test_table1_true_labels_beat_chance_random_labels_memorized_at_chance(table1
             assert r["test_acc"] > 0.5, r   # chance is 0.1
         else:
             assert abs(r["test_acc"] - 0.1) <= 0.1, r
-            # Every model with its paper settings memorizes random labels. The plain Inception's fallback
-            # (lr 0.01, used only because lr 0.1 did not train) is too slow to do so within the quick budget;
-            # the chapter's generated summary names it as the model that did not fit them.
-            if not (r["model"] == NOBN and r["fallback"]):
-                assert r["train_acc"] >= 0.99, r
+            # every model fits random labels (>= 99% within its budget), the no-BN one with its fallback; at the
+            # quick profile's nearly constant lr the accuracy may wobble a few points after the fit
+            assert r["epochs_to_fit"] is not None and r["epochs_to_fit"] < r["epochs"] and r["train_acc"] >= 0.9, r
+    s = table1["summary"]
+    assert s["random_rows"] == 5 and s["random_rows_fitted"] == 5
+
+
+@pytest.mark.slow
+def test_quick_inception_without_bn_shows_the_papers_rows_with_its_stated_fallback(table1):
+    """At the quick profile the no-BN rows show what the paper's show: true labels trained and generalizing, random
+    labels fitted at chance, with the fallback the settings state (lr 0.01, He init, 100 epochs)."""
+    rows = [r for r in table1["rows"] if r["model"] == NOBN and r["fallback"]]
+    assert {(r["labels"], r["weight_decay"]) for r in rows} == {("true", True), ("true", False), ("random", False)}
+    for r in rows:
+        assert r["fallback"] == {"lr": 0.01, "init": "he_normal"} and r["epochs"] == 100
+        assert r["epochs_to_fit"] is not None and r["train_acc"] >= (0.99 if r["labels"] == "true" else 0.9), r
+        assert (r["test_acc"] > 0.5) if r["labels"] == "true" else (abs(r["test_acc"] - 0.1) <= 0.1), r
+
+
+@pytest.mark.slow
+def test_table4_random_labels_are_fitted_with_data_augmentation(table1):
+    """Appendix E: random crop, and flip + rotation up to 25 degrees, do not stop small Inception fitting random
+    labels (>= 99% training accuracy on the stored quick runs), with test accuracy at chance."""
+    rows = {r["random_crop"]: r for r in table1["table4"]}
+    assert set(rows) == {True, "flip_rotate"}
+    for r in rows.values():
+        assert r["model"] == "inception_small" and r["labels"] == "random" and not r["weight_decay"]
+        # fitted as Figure 1b defines it: >= 99% training accuracy within the budget (it wobbles a little after,
+        # at the quick profile's nearly constant learning rate)
+        assert r["epochs_to_fit"] is not None and r["epochs_to_fit"] < r["epochs"], r
+        assert r["train_acc"] >= 0.9, r
+        assert abs(r["test_acc"] - 0.1) <= 0.1, r
+    assert table1["summary"]["table4_random_labels"]["flip_rotate"]["epochs_to_fit"] == rows["flip_rotate"]["epochs_to_fit"]
+    assert regularization.prose_numbers(table1)["ch5_t4_flip_rotate_paper"] == 99.28
 
 
 @pytest.mark.slow
@@ -102,7 +141,9 @@ def test_table1_rows_of_a_model_share_one_budget_and_report_best_and_first_100(t
 
 @pytest.mark.slow
 def test_weight_decay_does_not_stop_the_mlps_fitting_random_labels(table1):
-    wd = {r["model"]: r for r in table1["section3"]}
+    wd = {r["model"]: r for r in table1["section3"] if r["weight_decay"] is True}
+    alex = [r for r in table1["section3"] if r["model"] == "alexnet_small"]
+    assert [regularization.wd_text(r) for r in alex] == ["0.004 on hidden FC layers", "0.0005 on every weight"]
     for model in ("mlp_1x512", "mlp_3x512"):
         assert wd[model]["weight_decay"] and wd[model]["labels"] == "random"
         assert wd[model]["train_acc"] >= 0.99
@@ -146,3 +187,11 @@ def test_fig2_runs_every_seed_and_its_band_is_the_mean_and_sd_per_epoch():
     assert band["seeds"] == 3 and band["test_acc"] == pytest.approx([0.6, 0.6])
     assert band["test_acc_sd"] == pytest.approx([0.2, 0.2]) and band["train_acc_sd"][1] == 0
     assert regularization.seed_band([c(0.4), {"diverged": "nan"}]) is None
+
+
+def test_paper_numbers_the_prose_cites_are_computed_from_the_tables():
+    from rethinking_lib import paper
+
+    assert regularization.paper_gain("inception_small") == 3.56  # 89.31 - 85.75 (Table 1), not "3.5"
+    assert paper.FIG1C_ERROR_AT_0 == {"inception_small": 0.1425, "alexnet_small": 0.2393, "mlp_1x512": 0.4949}
+    assert regularization.table4_reported("mlp_1x512", "weight_decay") == 99.21

@@ -54,11 +54,20 @@ def test_both_inception_variants_get_lr_01_and_the_same_init():
 
 @pytest.mark.parametrize("profile", ["quick", "gpu", "paper"])
 def test_table1_same_budget_for_every_row_of_a_model(profile):
-    specs = experiments.get("table1").run_specs(profile)
+    """Every Table 1 and Section 3 row of a model trains the same budget; Table 4's augmentation rows take the
+    experiment's stated ``table4_run`` (at the quick profile: fewer digits, a smaller batch, more epochs)."""
+    from rethinking_lib.chapters import ch05_regularization as regularization
+
+    exp = experiments.get("table1")
+    specs = exp.run_specs(profile)
+    parts = [row[-1] for row in regularization.table1_rows(exp.config(profile))]
     budgets = {}
-    for s in specs:
-        budgets.setdefault(s["model"], set()).add(s["epochs"])
+    for s, part in zip(specs, parts, strict=True):
         assert not s["stop_at_100"]
+        if part == "table4":
+            assert all(s[k] == v for k, v in exp.config(profile)["table4_run"].items())
+            continue
+        budgets.setdefault(s["model"], set()).add(s["epochs"])
     assert all(len(b) == 1 for b in budgets.values()), budgets
 
 

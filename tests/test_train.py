@@ -564,3 +564,46 @@ def test_a_gradient_scalers_state_is_checkpointed_and_restored(tmp_path, monkeyp
     assert torch.load(ckpt, weights_only=False)["scaler"] == {"steps": 4}
     train.fit(mlp(ds, width=0.05), ds, cfg, checkpoint=ckpt, progress=False)
     assert loaded == [{"steps": 4}] and torch.load(ckpt, weights_only=False)["scaler"] == {"steps": 6}
+
+
+def test_flip_rotate_is_seeded_batched_and_keeps_the_image():
+    """Table 4's augmentation: a seeded flip + rotation per image; at 0 degrees each image is itself or its mirror,
+    and a rotation by +-25 degrees moves pixels (corners come in black)."""
+    x = torch.rand(6, 1, 28, 28)
+    a = data.flip_rotate(x, torch.Generator().manual_seed(3))
+    b = data.flip_rotate(x, torch.Generator().manual_seed(3))
+    assert a.shape == x.shape and torch.equal(a, b)
+    assert not torch.equal(a, data.flip_rotate(x, torch.Generator().manual_seed(4)))
+    z = data.flip_rotate(x, torch.Generator().manual_seed(3), max_degrees=0.0)
+    for i in range(6):
+        assert min((z[i] - x[i]).abs().max(), (z[i] - x[i].flip(-1)).abs().max()) < 1e-5
+    assert (a - x).abs().max() > 0.1 and a.min() >= 0.0
+    out = data.preprocess(x, 24, augment="flip_rotate", generator=torch.Generator().manual_seed(3))
+    assert out.shape == (6, 1, 24, 24)
+    with pytest.raises(ValueError, match="augment='rotate' is unknown"):
+        data.preprocess(x, 24, augment="rotate")
+    with pytest.raises(ValueError, match="augment="):
+        train.TrainConfig(augment="rotate")
+
+
+def test_flip_rotate_training_draws_new_views_each_epoch_and_is_reproducible():
+    ds = tiny(64, 32)
+    cfg = train.TrainConfig(lr=0.05, epochs=2, batch_size=32, augment="flip_rotate")
+    h1 = train.fit(mlp(ds), ds, cfg, progress=False)
+    h2 = train.fit(mlp(ds), ds, cfg, progress=False)
+    plain = train.fit(mlp(ds), ds, dataclasses.replace(cfg, augment=False), progress=False)
+    assert h1["step_loss"] == h2["step_loss"] and h1["step_loss"] != plain["step_loss"]
+
+
+def test_weight_decay_on_hidden_fc_layers_only():
+    """The TF CIFAR-10 tutorial's AlexNet decays only its two hidden fully connected layers' weights."""
+    net = models.build("alexnet_small", in_channels=1, image_size=24, width=0.25)
+    decay, rest = train._split_decay(net, "hidden_fc")
+    linears = [m for m in net.modules() if isinstance(m, torch.nn.Linear)]
+    assert len(linears) == 3 and [id(p) for p in decay] == [id(m.weight) for m in linears[:2]]
+    every, _ = train._split_decay(net, "weights")
+    assert len(every) == sum(p.ndim > 1 for p in net.parameters()) > len(decay)
+    with pytest.raises(ValueError, match="weight_decay_on='conv'"):
+        train.TrainConfig(weight_decay_on="conv")
+    assert runs.spec(weight_decay=0.004, weight_decay_on="hidden_fc")["weight_decay_on"] == "hidden_fc"
+    assert "weight_decay_on" not in runs.spec(weight_decay=5e-4)  # the default leaves stored runs' keys unchanged

@@ -15,7 +15,8 @@ REPO = Path(__file__).resolve().parent.parent
 
 # Pages the build writes from the code instead of the repository keeping a copy that could go stale:
 # path -> the command that prints it (run in the build; run it yourself to preview the page).
-GENERATED = {"book/setup_and_choices.md": ["-m", "rethinking_lib", "appendix"]}
+GENERATED = {"book/setup_and_choices.md": ["-m", "rethinking_lib", "appendix"],
+             "book/paper_scale_plan.md": ["-m", "rethinking_lib", "paper-scale-plan"]}  # included by paper_scale.md
 
 
 class BuildError(Exception):

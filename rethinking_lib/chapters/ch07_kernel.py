@@ -45,7 +45,7 @@ CHAPTER = "07_implicit_regularization"  # its page: book/<CHAPTER>.ipynb, listed
 __all__ = ["KERNELS", "Solution", "choose_dtype", "free_bytes", "kernel_block", "kernel_matrix", "kernel_matvec",
            "linear_least_squares", "predict", "rkhs_norm", "solve_gram", "solve_kernel", "gabor_bank",
            "gabor_features", "random_conv_gram", "validate", "results_table", "solution_text", "ridge_text",
-           "random_labels_rows", "random_labels_text", "norm_points", "gabor_text", "EXPERIMENTS"]
+           "random_labels_rows", "random_labels_text", "norm_points", "gabor_text", "ridge_on_validation", "EXPERIMENTS"]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -93,6 +93,28 @@ def _errors(scores: torch.Tensor, y: torch.Tensor) -> float:
 def _median_sqdist(X: torch.Tensor, m: int = 500) -> float:
     Z = X[:m].double()
     return float(torch.cdist(Z, Z).pow(2)[torch.triu_indices(len(Z), len(Z), 1).unbind()].median())
+
+
+VAL_FRACTION = 0.1  # the "+ l2" row's ridge is chosen on the last 10% of the training set (never the test set)
+
+
+def ridge_on_validation(K: torch.Tensor, Y: torch.Tensor, y: torch.Tensor, ridges, fraction: float = VAL_FRACTION
+                        ) -> tuple[float, list[dict]]:
+    """The relative ridge (x mean diagonal of ``K``) with the lowest error on the last ``fraction`` of the training
+    set, fitted on the rest; ties go to the smaller ridge. Returns it and each ridge's validation error. The test
+    set is not looked at: the chosen ridge is then refitted on the whole training set."""
+    n = K.shape[0]
+    n_val = max(1, int(round(fraction * n)))
+    if not 0 < fraction < 1 or n_val >= n:
+        raise ValueError(f"fraction={fraction!r} must leave examples on both sides of the split of {n}: pass e.g. 0.1")
+    fit, held = slice(0, n - n_val), slice(n - n_val, n)
+    Kf = K[fit, fit]
+    errs = []
+    for lam in ridges:
+        s = solve_gram(Kf, Y[fit], ridge=lam * float(Kf.diagonal().mean()))
+        errs.append({"ridge_rel": lam, "val_error": _errors(K[held, fit] @ s.alpha, y[held])})
+    best = min(errs, key=lambda e: (e["val_error"], e["ridge_rel"]))
+    return best["ridge_rel"], errs
 
 
 def _gaussian_block(X, Xte, ytr, yte, Yrand, gamma, ridges, num_classes, chunk):
@@ -165,12 +187,14 @@ def _run(cfg: dict, *, seed: int, progress=None, out=None) -> dict:
                                           pool_cells=rf["pool_cells"], stride=rf.get("stride", 1), seed=seed,
                                           filter_chunk=rf["filter_chunk"])
             Y = torch.nn.functional.one_hot(ds.y_train, ds.num_classes).double()
+            chosen, val = ridge_on_validation(K, Y, ds.y_train, rf["ridges"], VAL_FRACTION)
             rows = []
-            for lam in [0.0] + list(rf["ridges"]):
+            for lam in (0.0, chosen):
                 s = solve_gram(K, Y, ridge=lam * float(K.diagonal().mean()))
                 rows.append({"ridge_rel": lam, "test_error": _errors(Kt @ s.alpha, ds.y_test), "norm": s.rkhs_norm,
                              "residual": s.residual, "train_error": _errors(s.fitted, ds.y_train)})
-            r["random_features"] = {"num_filters": rf["num_filters"], "dim": dim, "rows": rows}
+            r["random_features"] = {"num_filters": rf["num_filters"], "dim": dim, "rows": rows,
+                                    "validation": {"fraction": VAL_FRACTION, "errors": val}}
         if cfg["linear_ns"]:
             Y = torch.nn.functional.one_hot(ds.y_train, ds.num_classes).double()
             rank = int(torch.linalg.matrix_rank(X[: max(cfg["linear_ns"])]))
@@ -233,8 +257,10 @@ def results_table(K: dict) -> list[dict]:
             rf = dres["random_features"]
             for r in rf["rows"]:
                 exact = r["ridge_rel"] == 0
+                val = rf.get("validation")
+                how = (f", chosen on a {val['fraction']:.0%} validation split of the training set" if val else "")
                 rows.append({"data": dname, "method": f"random conv features ({rf['num_filters']} filters, dim {rf['dim']:,})"
-                             + (", exact" if exact else f", + l2 ({r['ridge_rel']:g} x mean diag)"),
+                             + (", exact" if exact else f", + l2 ({r['ridge_rel']:g} x mean diag{how})"),
                              "train error %": 100 * r["train_error"], "test error %": 100 * r["test_error"],
                              **_reported("cifar10_random_features" if exact else "cifar10_random_features_l2",
                                          _CIFAR + f", {paper.KERNEL_RANDOM_FILTERS:,} filters"),
@@ -365,8 +391,8 @@ def cost_model(cfg: dict, memory: float) -> list[dict]:
             o = (side - s) // rf.get("stride", 1) + 1
             out += [cost.dense(f"{name} {F:,} random conv filters", 2.0 * (n + m) * F * c * s * s * o * o, dtype="float32"),
                     cost.dense(f"{name} random-feature Gram matrices", 2.0 * (n + m) * n * F * pc * pc),
-                    cost.dense(f"{name} random features: {1 + len(rf['ridges'])} solves", (1 + len(rf["ridges"])) * n ** 3 / 3,
-                               op="cholesky")]
+                    cost.dense(f"{name} random features: {2 + len(rf['ridges'])} solves (ridges on a validation split)",
+                               (2 + len(rf["ridges"])) * n ** 3 / 3, op="cholesky")]
         ns = [k for k in cfg["linear_ns"] if k <= n]
         if ns:
             out += [cost.dense(f"{name} linear least squares, {len(ns)} sizes",
@@ -380,7 +406,8 @@ EXPERIMENTS = {
         # paper: all 60,000 MNIST training images (float64 K is 28.8 GB: fits an 80 GB GPU), and CIFAR-10's
         # 50,000 x 3,072 pixels. Our choices where the paper is silent: CIFAR's gamma (0.005 puts gamma *
         # typical squared distance where MNIST's 0.02 does); for the random conv features (the paper gives
-        # only the 32,000 filters) 6x6 filters, 2x2 pooling cells, a relative ridge for the "+ l2" row.
+        # only the 32,000 filters) 6x6 filters, 2x2 pooling cells, a relative ridge for the "+ l2" row, chosen on a
+        # validation split of the training set (VAL_FRACTION). The appendix lists these as ours (OUR_CHOICES).
         paper={"datasets": ["mnist", "cifar10"], "n_train": None, "n_test": None,
                "gamma": {"mnist": paper.KERNEL_GAMMA_DEMO, "cifar10": 0.005}, "chunk": 4096,
                "ridges": [0.0, 1e-3, 1e-1], "gabor": True,
@@ -403,6 +430,17 @@ EXPERIMENTS = {
                  "quick": "4,000 of the offline digits (no network; the CPU solves a 4,000 x 4,000 system in seconds), "
                           "512 smaller random filters, one more ridge, and a linear least-squares sweep over n (the "
                           "paper profile has none)"},
+        why={"gamma": "MNIST's 0.02 is the authors' public demo code's (not stated in the paper); CIFAR-10's 0.005 is "
+                      "ours: it puts gamma x the typical squared distance between CIFAR-10 images where MNIST's 0.02 "
+                      "puts it for MNIST",
+             "ridges": "ours: the paper says only that adding regularization does not help; these are the values "
+                       "of lambda in (K + lambda I) alpha = Y we compare with the exact solve",
+             "gabor": "ours: the paper names a Gabor wavelet transform only; we use a bank of 16 filters and the same "
+                      "gamma x median squared distance as on pixels",
+             "random_features": "ours except the number of filters (32,000, the paper's): 6x6 filters, 2x2 average-"
+                                "pooling cells, stride 1, weights N(0, 1 / (channels x size^2)) and biases N(0, 0.5^2) "
+                                "on whitened images, ReLU; the '+ l2' ridges are relative to K's mean diagonal and the "
+                                "one shown is chosen on a 10% validation split of the training set, never the test set"},
         doc="Exact Gaussian-kernel interpolation (K alpha = Y): test error, ridge, norms, random labels, Gabor, random features.",
         expect={"quick": "mnist5k: a few % test error at zero training error; ridge does not help; random labels "
                          "fit exactly at ~90% test error with a larger norm"},

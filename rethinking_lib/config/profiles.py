@@ -5,7 +5,7 @@
            at full width and its hyper-parameters, on subsets and level grids sized so a chapter takes about
            15 minutes there; mixed precision as a speed option (fp16 + gradient scaler on a T4, bf16 where
            supported).
-``quick``  a 2-core CPU, offline data (``mnist5k``), reduced sizes, about a minute or two per chapter.
+``quick``  a 2-core CPU, offline data (``mnist5k``), reduced sizes, a few minutes per chapter (chapters 4 / 5: ~2 / ~6 min).
 ``auto``   ``gpu`` when a CUDA GPU is present, else ``quick``.
 
 Each experiment writes its paper config once and the other profiles as small deltas of it

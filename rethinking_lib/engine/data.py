@@ -14,8 +14,9 @@ Datasets
                      std and uniformly random labels: nothing to learn, everything to memorize.
     folder           any ImageFolder-style tree (``root/<split>/<class>/*.jpg``), resized and held in memory.
 
-Preprocessing (the paper's Appendix A): pixels / 255, centre crop to 28x28 (random crop when augmenting),
-then per-image whitening ``(x - mean) / max(std, 1/sqrt(N))`` as TensorFlow's
+Preprocessing (the paper's Appendix A): pixels / 255, centre crop to 28x28 (random crop when augmenting; Appendix
+E's flip + rotation up to 25 degrees before the centre crop with ``augment="flip_rotate"``), then per-image
+whitening ``(x - mean) / max(std, 1/sqrt(N))`` as TensorFlow's
 ``per_image_standardization`` does.
 """
 
@@ -174,10 +175,41 @@ def random_crop(x: torch.Tensor, crop: int, generator: torch.Generator | None = 
              torch.arange(c, device=x.device)[None, :, None, None], rows, cols]
 
 
-def preprocess(x: torch.Tensor, crop: int | None, *, augment: bool = False,
+MAX_ROTATION = 25.0  # degrees: Appendix E's "flip + rotation up to 25 degrees" augmentation
+AUGMENTS = (False, True, "flip_rotate")  # none, random crop (Table 1), flip + rotation (Table 4)
+
+
+def flip_rotate(x: torch.Tensor, generator: torch.Generator | None = None,
+                max_degrees: float = MAX_ROTATION) -> torch.Tensor:
+    """Each image flipped left-right with probability 1/2 and rotated by an angle uniform in
+    [-``max_degrees``, ``max_degrees``] about its centre: one batched ``affine_grid`` / ``grid_sample`` on the
+    images' device (bilinear; corners rotated in from outside the image are 0, i.e. black before whitening)."""
+    import torch.nn.functional as F
+
+    n = x.shape[0]
+    gen_device = generator.device if generator is not None else x.device
+    flip = torch.rand(n, generator=generator, device=gen_device).to(x.device) < 0.5
+    angle = (2 * torch.rand(n, generator=generator, device=gen_device).to(x.device) - 1) * math.radians(max_degrees)
+    sx = torch.where(flip, -1.0, 1.0).to(x.dtype)
+    cos, sin = angle.cos().to(x.dtype), angle.sin().to(x.dtype)
+    zero = torch.zeros_like(cos)
+    theta = torch.stack([torch.stack([cos * sx, -sin, zero], 1), torch.stack([sin * sx, cos, zero], 1)], 1)
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+
+def preprocess(x: torch.Tensor, crop: int | None, *, augment: bool | str = False,
                generator: torch.Generator | None = None) -> torch.Tensor:
-    """The paper's input pipeline: crop (random when ``augment``, else centre), then per-image whitening."""
-    if augment and crop is not None and crop < x.shape[-1]:
+    """The paper's input pipeline: crop (random when ``augment`` is True, else centre), then per-image whitening.
+
+    ``augment="flip_rotate"`` (Table 4) flips and rotates each whole image (``flip_rotate``), then takes the centre
+    crop: one augmentation at a time, against Table 1's random-label row.
+    """
+    if augment not in AUGMENTS:
+        raise ValueError(f"augment={augment!r} is unknown: pass one of {', '.join(map(repr, AUGMENTS))}")
+    if augment == "flip_rotate":
+        x = center_crop(flip_rotate(x, generator), crop)
+    elif augment and crop is not None and crop < x.shape[-1]:
         x = random_crop(x, crop, generator)
     else:
         x = center_crop(x, crop)

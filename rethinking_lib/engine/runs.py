@@ -49,7 +49,10 @@ DEFAULTS = {
 #                   data-dependent prior's half of the data; the test set is unchanged;
 #   epoch_eval      a named per-epoch measurement (``epoch_evals.EPOCH_EVALS``) added to each epoch's record;
 #   keep_weights    keep the final weights beside the record (``load_model``).
-OPTIONS = {"task": "classes", "signs": None, "train_fraction": None, "epoch_eval": None, "keep_weights": False}
+#   weight_decay_on what weight decay applies to (``train.DECAY_SCOPES``): every weight, or the hidden fully
+#                   connected layers only (the TF CIFAR-10 tutorial's AlexNet).
+OPTIONS = {"task": "classes", "signs": None, "train_fraction": None, "epoch_eval": None, "keep_weights": False,
+           "weight_decay_on": "weights"}
 # (train, test) sizes of each dataset without a subset: what a spec's epochs mean in steps.
 DATA_SIZES = {"cifar10": (50_000, 10_000), "mnist": (60_000, 10_000), "gaussian": (50_000, 10_000),
               "mnist5k": (4_000, 1_000), "digits": (1_297, 500)}
@@ -112,7 +115,9 @@ def paper_lr_decay(n_train: int, batch_size: int = paper.BATCH_SIZE,
 def describe(s: dict) -> str:
     """One short line naming a run (progress bars, sweep logs, plans): model, data, condition, regularizers."""
     return (f"{s['model']} {s['dataset']} {s['condition']}" + (f" p={s['p']}" if s.get("p") is not None else "")
-            + (" +crop" if s.get("augment") else "") + (" +wd" if s.get("weight_decay") else "")
+            + {True: " +crop", "flip_rotate": " +flip-rotate"}.get(s.get("augment"), "")
+            + (" +wd" if s.get("weight_decay") else "")
+            + (f" (wd on {s['weight_decay_on']})" if option(s, "weight_decay_on") != "weights" else "")
             + (f" task={s['task']}" if option(s, "task") != "classes" else "")
             + (f" first {s['train_fraction']:g}" if option(s, "train_fraction") is not None else ""))
 
@@ -179,7 +184,8 @@ def train_spec(s: dict, *, progress: bool | None = None, checkpoint: str | os.Pa
     torch.manual_seed(s["seed"])
     args = build_args(s, ds)
     model = models.build(args.pop("name"), **args)
-    cfg = train.TrainConfig(**{k: s[k] for k in _TRAIN_KEYS}, seed=s["seed"])
+    cfg = train.TrainConfig(**{k: s[k] for k in _TRAIN_KEYS}, weight_decay_on=option(s, "weight_decay_on"),
+                            seed=s["seed"])
     evaluate = epoch_evals.build(s["epoch_eval"], ds) if option(s, "epoch_eval") else None
     hist = train.fit(model, ds, cfg, checkpoint=checkpoint, progress=progress, desc=describe(s), evaluate=evaluate)
     hist["n_params"] = models.count_params(model)

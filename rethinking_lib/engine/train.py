@@ -37,7 +37,7 @@ import torch
 from torch import nn
 
 from . import devices
-from .data import Dataset, center_crop, preprocess, shuffled_batches, whiten
+from .data import AUGMENTS, Dataset, center_crop, preprocess, shuffled_batches, whiten
 
 # What "auto" picks on a CUDA GPU, from gpu_checks/speed.py on an H100 (small Inception, batch 128, 2026-11-27):
 # eager fp32 13.4k img/s, eager bf16 + channels-last 9.3k, CUDA graph bf16 18.9-20.5k, graph bf16 + channels-last
@@ -48,6 +48,7 @@ CUDA_AUTO = {"channels_last": True, "compile": False, "cuda_graph": True}
 # ~1.75x and small Inception ~1.1x faster to train, so "auto" turns it on there too.
 CPU_AUTO = {"channels_last": True, "compile": False, "cuda_graph": False}
 SPEED_OPTIONS = tuple(CUDA_AUTO)
+DECAY_SCOPES = ("weights", "hidden_fc")  # what weight decay applies to (``TrainConfig.weight_decay_on``)
 
 
 @dataclass
@@ -65,7 +66,9 @@ class TrainConfig:
     batch_size: int = 128
     epochs: int = 100           # cap on epochs
     stop_at_100: bool = False   # stop at the first epoch with 100% training accuracy
-    augment: bool = False       # random crop instead of centre crop
+    augment: bool | str = False  # True: random crop instead of centre crop; "flip_rotate": Table 4's flip + rotation
+    weight_decay_on: str = "weights"  # "weights": every weight (not biases / BN shifts); "hidden_fc": the hidden
+    #                                   fully connected layers' weights only (the TF CIFAR-10 tutorial's AlexNet)
     precision: str = "fp32"     # fp32 (the paper) | auto | bf16 | fp16: see resolve_precision
     channels_last: bool | str = "auto"
     compile: bool | str = "auto"      # torch.compile the model
@@ -80,6 +83,9 @@ class TrainConfig:
                   ("momentum", 0 <= self.momentum < 1, "a value in [0, 1)"),
                   ("lr_decay", 0 < self.lr_decay <= 1, "a value in (0, 1]"),
                   ("weight_decay", self.weight_decay >= 0, "a non-negative value such as 5e-4"),
+                  ("weight_decay_on", self.weight_decay_on in DECAY_SCOPES, "one of " + ", ".join(DECAY_SCOPES)),
+                  ("augment", any(self.augment is a or (isinstance(a, str) and self.augment == a) for a in AUGMENTS),
+                   "False, True (random crop) or 'flip_rotate'"),
                   ("precision", self.precision in ("auto", "fp32", "bf16", "fp16"), "one of auto, fp32, bf16, fp16"),
                   ("eval_batch_size", isinstance(self.eval_batch_size, int) and self.eval_batch_size >= 1,
                    "a positive integer such as 2048")]
@@ -154,10 +160,10 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig = TrainConfig(), *, ch
     # Inputs the model sees when evaluating: centre-cropped and whitened once, not every epoch.
     x_train_eval = whiten(center_crop(data.x_train, data.crop))
     x_test_eval = whiten(center_crop(data.x_test, data.crop))
-    random_crop = bool(cfg.augment and data.crop and data.crop < data.x_train.shape[-1])
+    random_crop = bool(cfg.augment is True and data.crop and data.crop < data.x_train.shape[-1])
     n = len(data.y_train)
-    if random_crop:  # one random crop per image, drawn for the whole epoch
-        x_src, transform = data.x_train, (lambda x: preprocess(x, data.crop, augment=True, generator=gen))
+    if random_crop or cfg.augment == "flip_rotate":  # one random crop / flip and rotation per image, drawn per epoch
+        x_src, transform = data.x_train, (lambda x: preprocess(x, data.crop, augment=cfg.augment, generator=gen))
     else:
         x_src, transform = x_train_eval, None
     steps_per_epoch = math.ceil(n / cfg.batch_size)
@@ -247,7 +253,7 @@ def setup(model: nn.Module, cfg: TrainConfig, device) -> Engine:
     memory_format = torch.channels_last if speed["channels_last"] else torch.contiguous_format
     model = model.to(device, memory_format=memory_format)
     numerics(device)
-    decay, no_decay = _split_decay(model)
+    decay, no_decay = _split_decay(model, cfg.weight_decay_on)
     opt = torch.optim.SGD([{"params": decay, "weight_decay": cfg.weight_decay},
                            {"params": no_decay, "weight_decay": 0.0}],
                           lr=torch.tensor(cfg.lr, device=device), momentum=cfg.momentum, fused=True)
@@ -364,12 +370,22 @@ def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, amp_dtype=None,
     return correct.item() / max(1, len(y))  # the one host sync of the pass
 
 
-def _split_decay(model: nn.Module):
-    """Weight decay on weights only, not on biases / BN shifts (TF-slim's convention)."""
+def _split_decay(model: nn.Module, on: str = "weights"):
+    """Weight decay on weights only, not on biases / BN shifts (TF-slim's convention); ``on="hidden_fc"``: only
+    on the weights of the fully connected layers before the output layer (the TF CIFAR-10 tutorial's AlexNet:
+    its two hidden fully connected layers, none on the convolutions or the softmax layer)."""
+    if on == "hidden_fc":
+        fc = [m.weight for m in model.modules() if isinstance(m, nn.Linear)][:-1]
+        if not fc:
+            raise ValueError("weight_decay_on='hidden_fc' needs a model with a hidden fully connected layer; "
+                             "pass weight_decay_on='weights'")
+    else:
+        fc = [p for p in model.parameters() if p.ndim > 1]
+    chosen = {id(p) for p in fc}
     decay, no_decay = [], []
     for p in model.parameters():
         if p.requires_grad:
-            (decay if p.ndim > 1 else no_decay).append(p)
+            (decay if id(p) in chosen else no_decay).append(p)
     return decay, no_decay
 
 

@@ -144,7 +144,11 @@ def appendix_markdown() -> str:
                 continue
             vals = [cfgs[p].get(k) for p in PROFILE_ORDER]
             paper_v = vals[0]
-            out.append(_row([f"`{k}`", _fmt(paper_v)] + ["-" if v == paper_v else _fmt(v) for v in vals[1:]]))
+            mark = " (ours: see below)" if k in exp.why else ""
+            out.append(_row([f"`{k}`", _fmt(paper_v) + mark] + ["-" if v == paper_v else _fmt(v) for v in vals[1:]]))
+        if exp.why:
+            out += ["", "*Settings of the paper profile that the paper does not state (our choices):*", ""]
+            out += [f"* `{k}`: {v}." for k, v in exp.why.items()]
         if exp.reasons.get("gpu"):
             out += ["", f"*gpu profile (one T4, about 15 minutes a chapter; times are estimates of the `plan` command):* "
                     f"{exp.reasons['gpu']}."]

@@ -64,7 +64,7 @@ def chapter_plan(profile: str, *, out=None, chapters=None) -> list[dict]:
                 else:
                     rates = measured_rates(s) if how["measured"] else calibrated_rates(s, p)
                     est = estimate_seconds(s, rates)
-                rows.append({"experiment": name, "desc": f"{runs.describe(s)}, {s['epochs']} epochs",
+                rows.append({"experiment": name, "desc": f"{runs.describe(s)}, {s['epochs']} epochs", "key": k,
                              "stored": stored, "est_s": est, "training_run": True,
                              "upper_bound": bool(s["stop_at_100"]) and not stored})
         known = [r["est_s"] for r in rows if r["est_s"] is not None]
