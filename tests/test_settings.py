@@ -59,10 +59,13 @@ def test_table1_same_budget_for_every_row_of_a_model(profile):
     from rethinking_lib.chapters import ch05_regularization as regularization
 
     exp = experiments.get("table1")
+    cfg = exp.config(profile)
+    parts = [row[-1] for row in regularization.table1_rows(cfg)]
+    seeds = regularization.section3_seed_specs(cfg)
     specs = exp.run_specs(profile)
-    parts = [row[-1] for row in regularization.table1_rows(exp.config(profile))]
+    assert [s for _, s in seeds] == specs[len(parts):]  # the rows' runs, then Section 3's other seeds
     budgets = {}
-    for s, part in zip(specs, parts, strict=True):
+    for s, part in zip(specs, parts + ["section3"] * len(seeds), strict=True):
         assert not s["stop_at_100"]
         if part == "table4":
             assert all(s[k] == v for k, v in exp.config(profile)["table4_run"].items())

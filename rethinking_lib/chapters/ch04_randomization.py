@@ -170,6 +170,11 @@ def fig1a_summary(res: dict) -> str:
             f"within the budget here: **{all(v is not None for v in s['steps_to_100'].values())}**.")
 
 
+def fig1bc_config(profile: str) -> dict:
+    """Figure 1b/1c's resolved config at ``profile`` (for the chapters that read its runs: 6 and 9)."""
+    return EXPERIMENTS["fig1bc"].config(profile)
+
+
 def fig1bc_specs(cfg: dict) -> list[dict]:
     """One run per model, label-corruption level p and seed (``seeds_of``), each for the model's fixed budget:
     the first seed's runs of every model first (the runs Table 1 and chapter 1 share), then the other seeds'."""

@@ -165,7 +165,7 @@ def mlp_weights(profile: str) -> int:
     from ..engine import models, runs
     from . import ch04_randomization
 
-    cfg = ch04_randomization.EXPERIMENTS["fig1bc"].config(profile)
+    cfg = ch04_randomization.fig1bc_config(profile)
     spec = next(s for s in ch04_randomization.fig1bc_specs(cfg) if s["model"] == "mlp_1x512")
     channels, side = runs.input_shape(runs.spec(**spec))
     return models.count_params(models.build("mlp_1x512", in_channels=channels, image_size=side))

@@ -251,8 +251,7 @@ def paper_networks(profile: str, *, seed: int = 0, n_sub: int = 1000, out=None) 
     from ..theory import measures, ntk
     from . import ch04_randomization as rnd
 
-    fig = rnd.EXPERIMENTS["fig1bc"]
-    cfg = runs.seeded(fig.config(profile), seed)
+    cfg = runs.seeded(rnd.fig1bc_config(profile), seed)
     specs = [s for s in rnd.fig1bc_specs(cfg) if s["seed"] == seed]  # the first seed's runs (chapter 4's table)
     stored = [s for s in specs if runs.stored(s, out)]
     rows = []
