@@ -158,6 +158,7 @@ def add_cli(sub) -> None:
     p.add_argument("--profile", default="auto", choices=list(profiles.PROFILES))
     p.add_argument("--json", action="store_true", help="print one JSON list (one object per chapter)")
     p.add_argument("--out", default=None, help="results folder (default $RETHINKING_RESULTS or ./results)")
+    p.add_argument("--smoke", action="store_true", help="the smoke scale's runs (config/smoke.py)")
     p.set_defaults(handler=_cli)
 
 
