@@ -16,8 +16,10 @@ code path, and shrinks:
   ``GRID`` to its first, middle and last point, keeping any point another setting names (e.g. ``summary_p``);
 - an empty ``root`` (an ImageFolder tree) to the stand-in tree in the data folder, when there is one.
 
-The config then holds ``smoke: True``, so a smoke run's record says so and its key differs from the real
-profile's; every page built so shows a warning that it is a smoke run, not a result (``pages/notebook.setup``).
+A training run's spec (``runs.spec``) is capped at ``SIZE`` training and test examples too (a run that an
+experiment's code builds with "all the test set"). The config then holds ``smoke: True``, so a smoke run's record
+says so and its key differs from the real profile's; every page built so shows a warning that it is a smoke run,
+not a result (``pages/notebook.setup``; ``tools/build_book.py --smoke`` adds a banner to every page).
 """
 
 from __future__ import annotations
@@ -25,23 +27,25 @@ from __future__ import annotations
 import math
 import os
 
-ENV = "RETHINKING_SMOKE"
-SIZE = 64      # examples per size setting
+from ..engine import standin
+
+ENV = standin.SMOKE_ENV
+SIZE = standin.SMOKE_SIZE  # examples per size setting (64: theorem1 checks deep_ks <= deep_n, its grid reaches 64)
 MIN_SIZE = 8   # the smallest point of a scaled size grid
-EPOCHS = 2
-STEPS = 20
+EPOCHS = 1
+STEPS = 10
 COUNT = 2
 SAMPLES = 16
 SEEDS = 2
 GRID = 3
 KEEP_LISTS = ("classes",)  # lists of numbers that are not grids (a class subset)
-WARNING = ("Smoke run: this page was executed at a tiny scale (a few dozen examples, a couple of epochs, on "
+WARNING = ("Smoke run: this page was executed at a tiny scale (a few dozen examples, one epoch, on "
            "stand-in data) to test the code path. Its numbers, figures and sentences are not results.")
 
 
 def on() -> bool:
     """Whether this process runs at the smoke scale (``$RETHINKING_SMOKE``)."""
-    return os.environ.get(ENV, "").strip().lower() in ("1", "true", "yes", "on")
+    return standin.smoke_on()
 
 
 def enable() -> None:
@@ -98,7 +102,7 @@ def _shrink_value(key: str, v, keep: set):
     if key.endswith(("samples", "_filters")):
         return _cap(v, SAMPLES)
     if key == "root" and v is None:
-        from ..engine import data, standin
+        from ..engine import data
 
         tree = standin.imagefolder(data.cache_dir())
         return str(tree) if tree is not None else None

@@ -283,7 +283,7 @@ def _load_torchvision(name: str) -> Dataset:
     from . import standin
 
     path = _tensor_file(name)
-    if standin.is_standin(cache_dir()) and not _smoke():
+    if standin.is_standin(cache_dir()) and not standin.smoke_on():
         raise DataUnavailableError(
             f"{cache_dir()} holds stand-in data (python -m rethinking_lib data standin), not {name}: it is for smoke "
             "runs only (--smoke, or RETHINKING_SMOKE=1); point RETHINKING_DATA at the real data's folder instead")
@@ -296,10 +296,6 @@ def _load_torchvision(name: str) -> Dataset:
     if standin.is_standin(cache_dir()):
         ds.meta["source"] = f"stand-in {name} files (smoke run; not {name})"
     return ds
-
-
-def _smoke() -> bool:
-    return os.environ.get("RETHINKING_SMOKE", "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def _raw_arrays(name: str, raw: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]] | None:

@@ -30,6 +30,8 @@ from pathlib import Path
 import numpy as np
 
 MARKER = "STANDIN.json"
+SMOKE_ENV = "RETHINKING_SMOKE"  # the smoke scale's switch (config/smoke.py), read here for the engine's part
+SMOKE_SIZE = 64  # at the smoke scale, the most training / test examples of any run on a dataset of known size
 CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
 CIFAR10_DIR = "cifar-10-batches-py"
 CIFAR10_TRAIN = [f"data_batch_{i}" for i in range(1, 6)]
@@ -161,6 +163,11 @@ def write(out: str | os.PathLike) -> dict:
         (out / stale).unlink(missing_ok=True)
     (out / MARKER).write_text(json.dumps(info, indent=1) + "\n")
     return info
+
+
+def smoke_on() -> bool:
+    """Whether this process runs at the smoke scale (``$RETHINKING_SMOKE``; ``config/smoke.py``)."""
+    return os.environ.get(SMOKE_ENV, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def is_standin(folder: str | os.PathLike) -> bool:
