@@ -30,7 +30,7 @@ import os
 from ..engine import standin
 
 ENV = standin.SMOKE_ENV
-SIZE = standin.SMOKE_SIZE  # examples per size setting (64: theorem1 checks deep_ks <= deep_n, its grid reaches 64)
+SIZE = standin.SMOKE_SIZE  # examples per size setting (64: chapter 6 checks deep_ks <= deep_n, its grid reaches 64)
 MIN_SIZE = 8   # the smallest point of a scaled size grid
 EPOCHS = 1
 STEPS = 10

@@ -317,8 +317,8 @@ def _raw_arrays(name: str, raw: Path) -> tuple[np.ndarray, np.ndarray, np.ndarra
 
 
 def _download(name: str, path: Path) -> None:
-    """Fetch with torchvision once (unless its files are already under the data folder), then keep the raw uint8
-    arrays in one tensor file."""
+    """Fetch with torchvision once (unless its files are already under the data folder: then they are read as they
+    are, real or stand-in), then keep the raw uint8 arrays in one tensor file."""
     import torchvision
 
     cls = {"cifar10": torchvision.datasets.CIFAR10, "mnist": torchvision.datasets.MNIST}[name]
@@ -326,14 +326,19 @@ def _download(name: str, path: Path) -> None:
     arrays = _raw_arrays(name, raw)
     if arrays is None:
         try:
-            cls(raw, train=True, download=True), cls(raw, train=False, download=True)
+            train, test = cls(raw, train=True, download=True), cls(raw, train=False, download=True)
         except Exception as e:  # URLError offline, RuntimeError for MNIST's mirrors, ...
             reason = str(e).splitlines()[0][:120] if str(e) else type(e).__name__
             raise DataUnavailableError(
                 f"dataset {name!r} could not be downloaded ({type(e).__name__}: {reason}); this machine seems "
                 f"offline. Use an offline dataset instead ({', '.join(OFFLINE)}), or put torchvision's {name} "
                 f"files under {raw}") from None
-        arrays = _raw_arrays(name, raw)
+
+        def nchw(split):  # CIFAR is NHWC, MNIST NHW
+            x = np.asarray(split.data)
+            return x.transpose(0, 3, 1, 2) if x.ndim == 4 else x[:, None]
+
+        arrays = (nchw(train), np.asarray(train.targets), nchw(test), np.asarray(test.targets), list(train.classes))
     xtr, ytr, xte, yte, classes = arrays
 
     def u8(a):
