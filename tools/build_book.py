@@ -117,6 +117,12 @@ def kernel_dir(build: Path) -> Path:
     return build / "jupyter"
 
 
+# A kernel can die at start when two kernels started at once draw the same free TCP port (jupyter_client picks
+# the ports before the kernel binds them; seen in CI as "Address already in use" then "Kernel died before replying
+# to kernel_info"). Nothing has executed then, so the chapter is simply started again.
+KERNEL_START_TRIES = 3
+
+
 def execute(root: Path, src: Path, notebook: Path, *, cell_timeout: int, profile: str = "quick") -> float:
     """papermill one chapter into the build copy; returns its wall time. Raises BuildError naming the cell."""
     import papermill
@@ -127,11 +133,18 @@ def execute(root: Path, src: Path, notebook: Path, *, cell_timeout: int, profile
     print(f"[execute] {notebook} ...", flush=True)
     t0 = time.perf_counter()
     try:
-        # store_widget_state (nbclient's default, passed explicitly): ipywidgets' saved state goes into the
-        # notebook metadata, so the widgets render in the static HTML.
-        papermill.execute_notebook(str(root / notebook), str(out), parameters={"PROFILE": profile},
-                                   kernel_name="python3", cwd=str(out.parent), progress_bar=False,
-                                   execution_timeout=cell_timeout, store_widget_state=True)
+        for attempt in range(KERNEL_START_TRIES):
+            try:
+                # store_widget_state (nbclient's default, passed explicitly): ipywidgets' saved state goes into the
+                # notebook metadata, so the widgets render in the static HTML.
+                papermill.execute_notebook(str(root / notebook), str(out), parameters={"PROFILE": profile},
+                                           kernel_name="python3", cwd=str(out.parent), progress_bar=False,
+                                           execution_timeout=cell_timeout, store_widget_state=True)
+                break
+            except RuntimeError as e:  # nothing ran yet: start the kernel again
+                if "before replying to kernel_info" not in str(e) or attempt == KERNEL_START_TRIES - 1:
+                    raise
+                print(f"[execute] {notebook}: the kernel did not start ({e}); starting it again", flush=True)
     except PapermillExecutionError as e:
         first = e.source.strip().splitlines()[:3]
         raise BuildError(f"chapter {notebook} failed in cell {e.cell_index} (execution count {e.exec_count}): "
