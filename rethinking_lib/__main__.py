@@ -5,6 +5,8 @@
     python -m rethinking_lib run fig1bc --profile quick --json [--out DIR] [--seed N] [--rerun] [--set K=V]
     python -m rethinking_lib config fig1bc --profile paper --json   the resolved settings of every run
     python -m rethinking_lib plan --profile gpu --json              per chapter: runs, stored, estimated time
+    python -m rethinking_lib data standin --out DIR                 stand-in CIFAR-10 / MNIST files (smoke runs)
+    --smoke (run, config, plan): the smoke scale (config/smoke.py), e.g. on stand-in data: a test, not a result
 
 Bad arguments exit with status 2 and one line naming the argument.
 """
@@ -14,6 +16,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+
+SMOKE_HELP = ("the smoke scale: the profile's code path with tiny sizes, epochs, seeds and grids (config/smoke.py); "
+              "a test of the code, not a result")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -41,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="load a stored run produced by other code (says so) instead of running it again")
     r.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config setting (VALUE is parsed as JSON), e.g. --set epochs=5")
+    r.add_argument("--smoke", action="store_true", help=SMOKE_HELP)
     c = sub.add_parser("config", help="the fully resolved settings of every run an experiment trains")
     c.add_argument("experiment", choices=experiments.names(), metavar="EXPERIMENT",
                    help="one of " + ", ".join(experiments.names()))
@@ -48,9 +54,14 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--seed", type=int, default=0)
     c.add_argument("--json", action="store_true", help="print one JSON object")
     c.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="as for run")
+    c.add_argument("--smoke", action="store_true", help=SMOKE_HELP)
     sub.add_parser("appendix", help="print the appendix page 'The paper's setup and our choices' (markdown)")
     _extra_commands(sub)
     args = ap.parse_args(argv)
+    if getattr(args, "smoke", False):
+        from .config import smoke
+
+        smoke.enable()
 
     try:
         if args.cmd == "info":
@@ -93,12 +104,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _extra_commands(sub) -> None:
-    """Commands that live in their own modules: bench, sweep, plan, results pack|unpack, paper-scale-plan."""
+    """Commands that live in their own modules: bench, sweep, plan, results pack|unpack, paper-scale-plan,
+    data standin."""
+    from .engine import standin
     from .pages import paper_scale
     from .planning import bench, plan, sweep
     from .store import pack
 
-    for m in (bench, sweep, plan, pack, paper_scale):
+    for m in (bench, sweep, plan, pack, paper_scale, standin):
         m.add_cli(sub)
 
 

@@ -396,6 +396,16 @@ def tampered(built_book: Path, tmp_path: Path, edit) -> Path:
 
 
 @pytest.mark.book
+def test_browser_check_of_a_smoke_build_requires_every_page_to_say_so(built_book, tmp_path, browser_needed):
+    page = [Path("book/good.ipynb")]
+    assert check_html.check_site(built_book / "_build" / "html", page, smoke=True) == [
+        "book/good.ipynb: a smoke build, but the page does not say 'Smoke run'",
+        "book/good.ipynb: a smoke build, but the chapter shows no smoke warning (notebook.setup)"]
+    said = tampered(built_book, tmp_path, lambda t: t.replace("<article", '<div class="smoke-run">Smoke run</div><article', 1))
+    assert check_html.check_site(said, page, smoke=True) == []
+
+
+@pytest.mark.book
 def test_browser_check_fails_when_the_figure_is_missing(built_book, tmp_path, browser_needed):
     html = tampered(built_book, tmp_path, lambda t: re.sub(r'<img [^>]*src="[^"]*_images/[^>]*>', "", t))
     failures = check_html.check_site(html, [Path("book/good.ipynb")])

@@ -6,7 +6,8 @@ sees this environment's packages (torch, numpy, pip, IPython, ...) as Colab's pr
 working tree (``git+file://localhost/...``). Running each chapter's install cell in IPython there installs ``rethinking_lib``
 into the fresh environment, leaves torch exactly as it was, and running it again is harmless. No network: pip
 runs with ``--no-index`` and without build isolation (both through pip's environment variables; the cell itself
-is the chapters' own, only its URL changes).
+is the chapters' own, only its URL changes). Then one whole chapter (the cheapest, ``AUTO_CHAPTER``) runs there
+cell by cell as the notebook stands, with its ``PROFILE = "auto"``: on this machine (no GPU) it resolves to quick.
 """
 
 from __future__ import annotations
@@ -40,6 +41,20 @@ RUN_CELL = textwrap.dedent("""
     result.raise_error()
     sys.exit(shell.user_ns.get("_exit_code", 0))  # %pip's exit status
 """)
+# Runs a chapter's code cells in order (a JSON list of sources), then prints the profile its setup resolved.
+RUN_CHAPTER = textwrap.dedent("""
+    import json, sys, types
+    google = sys.modules.setdefault("google", types.ModuleType("google"))
+    google.colab = sys.modules["google.colab"] = types.ModuleType("google.colab")  # the stub
+    from IPython.core.interactiveshell import InteractiveShell
+    shell = InteractiveShell.instance()
+    for i, source in enumerate(json.load(open(sys.argv[1]))):
+        result = shell.run_cell(source)
+        if not result.success:
+            sys.exit(f"code cell {i} failed: {result.error_in_exec or result.error_before_exec!r}")
+    print("RESOLVED=" + json.dumps(shell.user_ns["PROFILE"]))
+""")
+AUTO_CHAPTER = "06_expressivity"  # the cheapest chapter at the quick profile (~14 s in the book's build)
 # What the fresh environment sees afterwards.
 INSPECT = textwrap.dedent("""
     import json, torch, rethinking_lib
@@ -132,6 +147,26 @@ def test_install_cell_installs_the_package_and_keeps_torch(tmp_path):
         assert after["torch"] == torch_version() and Path(after["torch_file"]).resolve() == torch_file()
         assert torch_fingerprint() == torch_before
         assert not any("torch" in p.name.lower() for p in own_site.iterdir()), "pip installed a torch of its own"
+    run_chapter_with_auto(python, clone, env, tmp_path)
+
+
+def run_chapter_with_auto(python: Path, clone: Path, env: dict, tmp_path: Path) -> None:
+    """Chapter ``AUTO_CHAPTER`` as a Colab reader runs it: every code cell in order, PROFILE left at "auto"."""
+    nb = nbformat.read(REPO / "book" / f"{AUTO_CHAPTER}.ipynb", as_version=4)
+    sources = [c.source for c in nb.cells if c.cell_type == "code"]
+    params = next(c.source for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    assert 'PROFILE = "auto"' in params, f"{AUTO_CHAPTER}: the parameters cell should default to PROFILE = \"auto\""
+    sources[0] = set_repo_url.INSTALL_RE.sub(f'rethinking_lib @ git+file://localhost{clone}"', sources[0])
+    cells = tmp_path / "chapter.json"
+    cells.write_text(json.dumps(sources))
+    chapter_env = dict(env, RETHINKING_RESULTS=str(tmp_path / "results"), RETHINKING_PROGRESS="0", MPLBACKEND="Agg")
+    chapter_env.pop("RETHINKING_SMOKE", None)
+    proc = subprocess.run([str(python), "-c", RUN_CHAPTER, str(cells)], capture_output=True, text=True,
+                          env=chapter_env, cwd=tmp_path, timeout=900)
+    assert proc.returncode == 0, f"{AUTO_CHAPTER} failed with PROFILE='auto'\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    assert 'RESOLVED="quick"' in proc.stdout, proc.stdout[-2000:]  # no GPU here: auto is quick
+    stored = [json.loads(p.read_text()) for p in (tmp_path / "results").glob("*.json")]
+    assert stored and all(r["config"].get("profile") == "quick" for r in stored if "config" in r)
 
 
 def torch_version() -> str:

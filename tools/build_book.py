@@ -5,6 +5,7 @@
     python tools/build_book.py --skip-execute         # re-render the executed copies (prose edits)
     python tools/build_book.py --prerequisites        # only check what the build needs, then stop
     python tools/build_book.py --profile gpu --results runs/ --no-train   # an edition from stored GPU runs
+    RETHINKING_DATA=D python tools/build_book.py --profile gpu --smoke --path-output X   # the gpu code path, tiny
 
 Stages (each prints its wall time):
 0. prerequisites, before any chapter executes: Python >= 3.10, the Python packages of requirements.txt, the
@@ -72,11 +73,21 @@ NPM_ASSETS = {
 MATHJAX_PARTS = ["tex-mml-chtml.js", "input", "output", "ui", "a11y", "adaptors", "sre"]
 
 
-def copy_sources(root: Path, src: Path, notebooks: set[Path]) -> None:
-    """Mirror the book's non-notebook files (pages, bibliography, images) and the config into the build copy."""
+def copy_sources(root: Path, src: Path, notebooks: set[Path], *, smoke: bool = False) -> None:
+    """Mirror the book's non-notebook files (pages, bibliography, images) and the config into the build copy.
+    ``smoke``: the copy's ``_config.yml`` gets a banner on every page saying this is a smoke run."""
     src.mkdir(parents=True, exist_ok=True)
     for name in ("_config.yml", "_toc.yml"):
         shutil.copy2(root / name, src / name)
+    if smoke:
+        import yaml
+
+        from rethinking_lib.config import smoke as smoke_scale
+
+        config = yaml.safe_load((root / "_config.yml").read_text())
+        config.setdefault("html", {})["announcement"] = smoke_scale.WARNING
+        config["title"] = f"{config.get('title', '')} (smoke run)"
+        (src / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
     (src / "tools").mkdir(exist_ok=True)
     shutil.copy2(TOOLS / "book_sphinx.py", src / "tools" / "book_sphinx.py")  # _config.yml's local extension
     content_dirs = {p.parts[0] for p in notebooks | set(toc_files(root)) if len(p.parts) > 1}
@@ -106,6 +117,12 @@ def kernel_dir(build: Path) -> Path:
     return build / "jupyter"
 
 
+# A kernel can die at start when two kernels started at once draw the same free TCP port (jupyter_client picks
+# the ports before the kernel binds them; seen in CI as "Address already in use" then "Kernel died before replying
+# to kernel_info"). Nothing has executed then, so the chapter is simply started again.
+KERNEL_START_TRIES = 3
+
+
 def execute(root: Path, src: Path, notebook: Path, *, cell_timeout: int, profile: str = "quick") -> float:
     """papermill one chapter into the build copy; returns its wall time. Raises BuildError naming the cell."""
     import papermill
@@ -116,11 +133,18 @@ def execute(root: Path, src: Path, notebook: Path, *, cell_timeout: int, profile
     print(f"[execute] {notebook} ...", flush=True)
     t0 = time.perf_counter()
     try:
-        # store_widget_state (nbclient's default, passed explicitly): ipywidgets' saved state goes into the
-        # notebook metadata, so the widgets render in the static HTML.
-        papermill.execute_notebook(str(root / notebook), str(out), parameters={"PROFILE": profile},
-                                   kernel_name="python3", cwd=str(out.parent), progress_bar=False,
-                                   execution_timeout=cell_timeout, store_widget_state=True)
+        for attempt in range(KERNEL_START_TRIES):
+            try:
+                # store_widget_state (nbclient's default, passed explicitly): ipywidgets' saved state goes into the
+                # notebook metadata, so the widgets render in the static HTML.
+                papermill.execute_notebook(str(root / notebook), str(out), parameters={"PROFILE": profile},
+                                           kernel_name="python3", cwd=str(out.parent), progress_bar=False,
+                                           execution_timeout=cell_timeout, store_widget_state=True)
+                break
+            except RuntimeError as e:  # nothing ran yet: start the kernel again
+                if "before replying to kernel_info" not in str(e) or attempt == KERNEL_START_TRIES - 1:
+                    raise
+                print(f"[execute] {notebook}: the kernel did not start ({e}); starting it again", flush=True)
     except PapermillExecutionError as e:
         first = e.source.strip().splitlines()[:3]
         raise BuildError(f"chapter {notebook} failed in cell {e.cell_index} (execution count {e.exec_count}): "
@@ -396,11 +420,17 @@ def main(argv: list[str] | None = None) -> int:
                     help="show stored runs produced by another code version (each page names it)")
     ap.add_argument("--path-output", type=Path, default=None, metavar="DIR",
                     help="build into DIR/_build (default: the book's root), e.g. a second edition next to the first")
+    ap.add_argument("--smoke", action="store_true",
+                    help="the smoke scale (rethinking_lib/config/smoke.py): every chapter's code path at the profile, "
+                         "tiny sizes, on stand-in data ($RETHINKING_DATA, python -m rethinking_lib data standin); every "
+                         "page says it is a smoke run")
     ap.add_argument("--cell-timeout", type=int, default=1800, help="seconds one cell may run (default 1800)")
     ap.add_argument("--jobs", type=int, default=default_jobs(), metavar="N",
                     help="chapters executed at once, each kernel with cores/N threads (default: 2 with >= 2 cores, "
                          "else 1; $RETHINKING_BUILD_JOBS overrides)")
     args = ap.parse_args(argv)
+    if args.smoke:
+        os.environ["RETHINKING_SMOKE"] = "1"  # the plan, the chapters' kernels and the appendix see it
     root = args.root.resolve()
     out_root = (args.path_output or root).resolve()
     build = out_root / "_build"
@@ -430,7 +460,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(skipped)
             return 0
 
-        copy_sources(root, src, set(notebooks))
+        copy_sources(root, src, set(notebooks), smoke=args.smoke)
         t0 = time.perf_counter()
         install_assets(Path(os.environ.get("RETHINKING_ASSETS", REPO / "_build" / "assets")), src)
         timings["assets"] = time.perf_counter() - t0
@@ -462,7 +492,7 @@ def main(argv: list[str] | None = None) -> int:
         if skipped is None:
             t0 = time.perf_counter()
             try:
-                failures = check_html.check_site(build / "html", pages)
+                failures = check_html.check_site(build / "html", pages, smoke=args.smoke)
             except (RuntimeError, TimeoutError) as e:
                 raise BuildError(f"browser check could not run: {e}") from None
             timings["browser check"] = time.perf_counter() - t0

@@ -178,8 +178,14 @@ class Browser:
             self._pw.stop()
 
 
-def check_page(browser: Browser, html: Path, *, chapter: bool, name: str, screenshot: Path | None = None) -> list[str]:
-    """Everything wrong with one page, one message each ("<page>: <what>")."""
+SMOKE_PROBE = ("JSON.stringify({banner: document.body.innerText.includes('Smoke run'), "
+               "box: !!document.querySelector('.smoke-run')})")
+
+
+def check_page(browser: Browser, html: Path, *, chapter: bool, name: str, screenshot: Path | None = None,
+               smoke: bool = False) -> list[str]:
+    """Everything wrong with one page, one message each ("<page>: <what>"). ``smoke``: the book was built at the
+    smoke scale, so every page must say so (the banner) and every chapter page show its smoke warning box."""
     if not html.exists():
         return [f"{name}: page not built ({html} missing)"]
     error = browser.load(html.resolve().as_uri())
@@ -218,11 +224,18 @@ def check_page(browser: Browser, html: Path, *, chapter: bool, name: str, screen
         problems.append(f"raw TeX left in the text (math the parser did not recognize): {info['rawMath'][:80]!r}")
     if info["widgetViews"] and (info["widgetsRendered"] == 0 or info["widgetErrors"]):
         problems.append(f"{info['widgetViews']} saved widget view(s) but the widget manager rendered none")
+    if smoke:
+        said = json.loads(browser.evaluate(SMOKE_PROBE))
+        if not said["banner"]:
+            problems.append("a smoke build, but the page does not say 'Smoke run'")
+        if chapter and not said["box"]:
+            problems.append("a smoke build, but the chapter shows no smoke warning (notebook.setup)")
     return [f"{name}: {p}" for p in problems]
 
 
-def check_site(html_dir: Path, pages: list[Path], *, screenshots: Path | None = None) -> list[str]:
-    """Check every toc page (``book/x.ipynb`` -> ``html_dir/book/x.html``); notebooks are chapter pages."""
+def check_site(html_dir: Path, pages: list[Path], *, screenshots: Path | None = None, smoke: bool = False) -> list[str]:
+    """Check every toc page (``book/x.ipynb`` -> ``html_dir/book/x.html``); notebooks are chapter pages.
+    ``smoke``: every page must say it is a smoke run (``check_page``)."""
     failures = []
     if screenshots:
         screenshots.mkdir(parents=True, exist_ok=True)
@@ -233,7 +246,8 @@ def check_site(html_dir: Path, pages: list[Path], *, screenshots: Path | None = 
         for page in pages:
             html = html_dir / page.with_suffix(".html")
             shot = screenshots / f"{page.stem}.png" if screenshots else None
-            found = check_page(browser, html, chapter=page.suffix == ".ipynb", name=str(page), screenshot=shot)
+            found = check_page(browser, html, chapter=page.suffix == ".ipynb", name=str(page), screenshot=shot,
+                               smoke=smoke)
             print(f"[check] {page}: {'ok' if not found else 'FAILED'}", flush=True)
             failures += found
     finally:
@@ -246,6 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("html", nargs="?", type=Path, default=None, help="the built site (default: ROOT/_build/html)")
     ap.add_argument("--root", type=Path, default=REPO, help="the book's root, for _toc.yml")
     ap.add_argument("--screenshots", type=Path, default=None, help="save a full-page PNG of every page here")
+    ap.add_argument("--smoke", action="store_true", help="a smoke build: every page must say so")
     args = ap.parse_args(argv)
     try:
         pages = toc_files(args.root)
@@ -253,7 +268,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"CHECK FAILED: {e}", file=sys.stderr)
         return 1
     try:
-        failures = check_site(args.html or args.root / "_build" / "html", pages, screenshots=args.screenshots)
+        failures = check_site(args.html or args.root / "_build" / "html", pages, screenshots=args.screenshots,
+                              smoke=args.smoke)
     except (RuntimeError, TimeoutError) as e:
         failures = [f"browser check could not run: {e}"]
     if failures:

@@ -148,13 +148,14 @@ SUMMARY_KEYS = ("complexity", "bound", "test_error", "predicted_steps_to_fit", "
 
 
 def by_p(rows: list[dict]) -> list[dict]:
-    """Mean and standard deviation over seeds of each summary key, one row per p (steps: None counts as the budget)."""
+    """Mean and standard deviation over seeds of each summary key, one row per p (a None, e.g. steps to fit not
+    reached, is left out; NaN when no seed has a value)."""
     out = []
     for p in sorted({r["p"] for r in rows}):
         row = {"p": p, "seeds": sum(r["p"] == p for r in rows)}
         for k in SUMMARY_KEYS:
-            vals = [np.nan if r[k] is None else r[k] for r in rows if r["p"] == p]
-            row[k], row[f"{k}_std"] = float(np.nanmean(vals)), float(np.nanstd(vals))
+            vals = [r[k] for r in rows if r["p"] == p and r[k] is not None and not np.isnan(r[k])]
+            row[k], row[f"{k}_std"] = (float(np.mean(vals)), float(np.std(vals))) if vals else (np.nan, np.nan)
         out.append(row)
     return out
 

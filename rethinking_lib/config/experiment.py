@@ -8,7 +8,8 @@ is (the appendix prints it). An experiment made of training runs declares them: 
 specs (``runs.spec``), so sweeps, plans and the ``config`` command see exactly the runs the experiment will
 train. An experiment that computes more than its declared runs declares its cost model beside it
 (``cost(cfg, memory)``, built from ``config.cost``'s items), so the plan can estimate it before it runs.
-``fn(cfg, *, seed, progress, out)`` runs it and returns a JSON-able result.
+``fn(cfg, *, seed, progress, out)`` runs it and returns a JSON-able result. At the smoke scale
+(``$RETHINKING_SMOKE``) the resolved config is shrunk by one rule over setting names (``config/smoke.py``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import profiles
+from . import profiles, smoke
 
 
 class Whole(dict):
@@ -80,6 +81,8 @@ class Experiment:
                 raise ValueError(f"{self.name} has no setting {k!r}; its settings are {', '.join(cfg)}")
             self._check_type(k, v, cfg[k])
             cfg[k] = v
+        if smoke.on():  # the smoke scale (config/smoke.py): shrunk on top of the profile and the overrides
+            cfg = smoke.shrink(cfg)
         if self.validate is not None:
             self.validate(cfg)
         return cfg

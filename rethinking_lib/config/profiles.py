@@ -41,10 +41,11 @@ def resolve(profile: str) -> str:
 def device(profile: str):
     """The device a profile trains on (``devices.resolve``); gpu / paper without a GPU warn first."""
     from ..engine import devices
+    from . import smoke
 
     profile = resolve(profile)
     dev = devices.resolve("auto")
-    if dev.type != "cuda" and profile in ("gpu", "paper"):
+    if dev.type != "cuda" and profile in ("gpu", "paper") and not smoke.on():  # smoke: seconds on a CPU
         warnings.warn(f"profile {profile!r} without a CUDA GPU: this runs a GPU-sized experiment on the CPU, "
                       "which takes hours (use profile 'quick', or a GPU runtime on Colab)", stacklevel=2)
     return dev.type

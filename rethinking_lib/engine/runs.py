@@ -22,6 +22,7 @@ from dataclasses import asdict, replace
 
 from .. import paper
 from ..store import results, weights
+from . import standin
 
 # Training defaults live in ``train.TrainConfig`` (one place); a spec adds what the run is trained on.
 _TRAIN_KEYS = ("lr", "momentum", "lr_decay", "weight_decay", "batch_size", "epochs", "stop_at_100", "augment",
@@ -72,6 +73,8 @@ def spec(**kw) -> dict:
     f = s.get("train_fraction")
     if f is not None and not 0 < f <= 1:
         raise ValueError(f"train_fraction={f!r} must be in (0, 1], e.g. 0.5 for the first half of the training set")
+    if standin.smoke_on() and s["dataset"] in DATA_SIZES:  # the smoke scale (config/smoke.py): every run tiny
+        s["n_train"], s["n_test"] = (min(n or standin.SMOKE_SIZE, standin.SMOKE_SIZE) for n in (s["n_train"], s["n_test"]))
     if s["lr_decay"] == "paper":
         n = train_size(s)
         s["lr_decay"] = paper_lr_decay(n, s["batch_size"]) if n else paper.LR_DECAY_PER_EPOCH

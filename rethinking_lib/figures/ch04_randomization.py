@@ -29,10 +29,14 @@ def fig1a(res: dict, profile: str):
                alpha=0.8, label=f"ours (steps to loss < {thr:g})")
         a2.plot(xs, [paper[c] / paper["true_labels"] for c in conds], ls="none", marker="o", markerfacecolor="none",
                 color="k", ms=8, label="paper, reported (loss ~0, read off Fig. 1a)")
+    else:  # true labels never reached the threshold within the budget: there is no ratio to draw
+        a2.text(0.5, 0.5, f"true labels did not reach a loss < {thr:g}\nwithin the budget: no ratio",
+                transform=a2.transAxes, ha="center", va="center")
     a2.set_xticks(list(xs), [label(c) for c in conds], rotation=25, ha="right")
     a2.set_ylabel("steps / steps for true labels")
     a2.set_title("time to a near-zero loss, relative to true labels")
-    a2.legend()
+    if base:
+        a2.legend()
     return finish(fig, profile)
 
 

@@ -28,7 +28,7 @@ import os
 import sys
 import warnings
 
-from ..config import profiles
+from ..config import profiles, smoke
 from ..figures import style
 
 
@@ -68,9 +68,27 @@ def setup(profile: str = "auto", *, show: bool = True, drive: bool = False) -> s
         warnings.warn("This Colab runtime has no GPU: the chapter runs the quick profile on the CPU. For paper "
                       "scale choose Runtime > Change runtime type > GPU, then run all cells again.", stacklevel=2)
     style.style()
+    if show and smoke.on():
+        smoke_warning()
     if show:
-        markdown(f"*This page was produced with {profiles.describe(resolved)}.*")
+        markdown(f"*This page was produced with {profiles.describe(resolved)}"
+                 + (" at the **smoke** scale" if smoke.on() else "") + ".*")
     return resolved
+
+
+def smoke_warning() -> None:
+    """A warning box (``smoke.WARNING``): this page ran at the smoke scale, so it shows no result."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import HTML, display
+
+        if get_ipython() is not None:
+            display(HTML('<div class="admonition warning smoke-run"><p class="admonition-title">Smoke run, not a '
+                         f'result</p><p>{smoke.WARNING}</p></div>'))
+            return
+    except ImportError:  # pragma: no cover
+        pass
+    print(f"WARNING: {smoke.WARNING}")
 
 
 def markdown(text: str) -> None:

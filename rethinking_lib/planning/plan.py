@@ -53,12 +53,15 @@ def chapter_plan(profile: str, *, out=None, chapters=None) -> list[dict]:
                              "stored": stored, "est_s": est, "training_run": False, "parts": parts,
                              "upper_bound": any(x["upper_bound"] for x in parts)})
                 continue
+            # The experiment's own record stored: it loads without training any of its runs (some of which it
+            # may never have trained, e.g. Table 1's no-BN rows at the paper's lr when the fallback replaced them).
+            whole = _stored_record(name, exp, p, out)
             for s in specs:
                 k = runs.key(s)
                 if k in seen:
                     continue
                 seen.add(k)
-                stored = _stored_run(s, out)
+                stored = whole or _stored_run(s, out)
                 if stored:
                     est = 0.0
                 else:
@@ -158,6 +161,7 @@ def add_cli(sub) -> None:
     p.add_argument("--profile", default="auto", choices=list(profiles.PROFILES))
     p.add_argument("--json", action="store_true", help="print one JSON list (one object per chapter)")
     p.add_argument("--out", default=None, help="results folder (default $RETHINKING_RESULTS or ./results)")
+    p.add_argument("--smoke", action="store_true", help="the smoke scale's runs (config/smoke.py)")
     p.set_defaults(handler=_cli)
 
 
