@@ -80,6 +80,9 @@ class Experiment:
                 raise ValueError(f"{self.name} has no setting {k!r}; its settings are {', '.join(cfg)}")
             self._check_type(k, v, cfg[k])
             cfg[k] = v
+        from . import validate
+
+        validate.numbers(self.name, cfg, self.base(profile))
         if self.validate is not None:
             self.validate(cfg)
         return cfg
