@@ -430,6 +430,52 @@ def test_browser_check_fails_on_a_bare_repr_output(built_book, browser_needed):
     assert len(failures) == 1 and "1 cell output(s) that are a bare Python repr, e.g. \"'| a | b |" in failures[0]
 
 
+# A text/plain output as myst-nb renders it: what chapters 4 and 5 showed for notebook.markdown("") (an empty
+# precision note) before markdown learned to show nothing, and what a cell ending in a figure shows.
+def text_output(text: str) -> str:
+    return ('<div class="cell_output docutils container"><div class="output text_plain highlight-myst-ansi notranslate">'
+            f'<div class="highlight"><pre><span></span>{html.escape(text)}\n</pre></div></div></div>')
+
+
+def planted(built_book: Path, tmp_path: Path, block: str) -> Path:
+    """The good page with ``block`` planted at the top of its chapter."""
+    return tampered(built_book, tmp_path, lambda t: t.replace('id="tiny-chapter">', 'id="tiny-chapter">' + block, 1))
+
+
+@pytest.mark.book
+def test_browser_check_fails_on_an_object_repr_output(built_book, tmp_path, browser_needed):
+    outputs = text_output("<IPython.core.display.Markdown object>") + text_output("<Figure size 640x480 with 1 Axes>")
+    failures = check_html.check_site(planted(built_book, tmp_path, outputs), [Path("book/good.ipynb")])
+    assert failures == ["book/good.ipynb: 2 cell output(s) that are a bare Python repr, e.g. "
+                        "'<IPython.core.display.Markdown object>' (display it, or end the cell with ';')"]
+
+
+def long_equation(terms: int) -> str:
+    """Display math as Sphinx writes it, ``terms`` terms long."""
+    terms = " + ".join(f"\\frac{{a_{{{k}}}}}{{b_{{{k}}}}}" for k in range(terms))
+    return f'<div class="math notranslate nohighlight">\\[{terms}\\]</div>'
+
+
+LONG_LINE = "x = " + " + ".join(f"value_{k}" for k in range(60))
+
+
+@pytest.mark.book
+def test_long_code_wraps_and_a_long_equation_shrinks_to_the_page(built_book, tmp_path, browser_needed):
+    """tools/static: a long code line wraps, an equation up to ~1/0.7 of the column shrinks to fit it."""
+    block = long_equation(22) + f'<div class="highlight"><pre>{LONG_LINE}</pre></div>' + text_output(LONG_LINE)
+    assert check_html.check_site(planted(built_book, tmp_path, block), [Path("book/good.ipynb")]) == []
+
+
+@pytest.mark.book
+def test_browser_check_fails_on_math_and_code_cut_off_at_the_page_width(built_book, tmp_path, browser_needed):
+    block = long_equation(60) + f'<div class="highlight"><pre style="white-space: pre">{LONG_LINE}</pre></div>'
+    failures = check_html.check_site(planted(built_book, tmp_path, block), [Path("book/good.ipynb")])
+    assert len(failures) == 2, failures
+    assert failures[0].startswith("book/good.ipynb: 1 display equation(s) cut off at the page's width, e.g. 'a0b0+a1b1")
+    assert failures[1].startswith("book/good.ipynb: 1 code block(s) or text output(s) cut off at the page's width, "
+                                  "e.g. 'x = value_0 + value_1")
+
+
 def png_size(path: Path) -> tuple[int, int]:
     return struct.unpack(">II", path.read_bytes()[16:24])
 

@@ -90,3 +90,20 @@ def test_show_displays_each_figure_once_and_closes_it(capsys):
     notebook.show(figs)
     assert capsys.readouterr().out.count("Figure") == 2  # displayed (printed outside a notebook)
     assert not any(plt.fignum_exists(f.number) for f in figs)
+
+
+def test_empty_markdown_shows_nothing(monkeypatch, capsys):
+    """An empty note (e.g. appendix.precision_note of fp32 runs) adds no output: in a notebook,
+    ``display(Markdown(""))`` leaves the text/plain ``<IPython.core.display.Markdown object>`` on the page."""
+    import IPython
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython, "get_ipython", lambda: object())
+    monkeypatch.setattr(IPython.display, "display", shown.append)
+    for text in ("", "  \n"):
+        notebook.markdown(text)
+    assert shown == []
+    notebook.markdown("*a note*")
+    assert len(shown) == 1 and shown[0].data == "*a note*"
+    assert capsys.readouterr().out == ""

@@ -125,7 +125,8 @@ def test_claims_one_seed_could_flip_run_on_3_seeds_and_the_first_seed_is_shared(
 
 @pytest.mark.parametrize("kw,word", [({"ps": []}, "ps"), ({"models": []}, "models"), ({"ps": "0.5"}, "ps"),
                                      ({"models": ["resnet"]}, "resnet"), ({"nonsense": 1}, "nonsense"),
-                                     ({"ps": [0, 2]}, "outside"), ({"seeds": []}, "seeds"), ({"seeds": [0, 0]}, "seeds"),
+                                     ({"ps": [0, 2]}, r"ps=\[0, 2\] must be a number in \[0, 1\]"),
+                                     ({"seeds": []}, "seeds"), ({"seeds": [0, 0]}, "seeds"),
                                      ({"seeds": [-1]}, "seeds"), ({"seed_models": ["resnet"]}, "seed_models")])
 def test_bad_settings_are_one_line_errors(kw, word):
     with pytest.raises(ValueError, match=word):
@@ -225,3 +226,56 @@ def test_every_per_model_learning_rate_is_the_papers():
             assert per_model == {m: paper.LR[m] for m in per_model}, (name, p)
             checked += len(per_model)
     assert checked > 30
+
+
+def bad_values(path, default):
+    """Zero, negative, out of range and wrong type for one numeric setting (those its range forbids)."""
+    from rethinking_lib.config import validate
+
+    rng = validate.range_of(path)
+    integer = rng.integer or isinstance(default, int) or (isinstance(default, list) and all(isinstance(x, int) for x in default))
+    bad = [v for v in (0, -1, -0.5) if not rng.holds(v)]
+    if rng.high is not None:
+        bad.append(rng.high + 1)
+    bad += ["abc", float("nan")] + ([2.5] if integer else [])
+    return [[v] if isinstance(default, list) else v for v in bad]
+
+
+def with_setting(cfg: dict, path: tuple, value) -> dict:
+    """The top-level override that sets the (possibly nested) setting at ``path`` to ``value``."""
+    import copy
+
+    if len(path) == 1:
+        return {path[0]: value}
+    top = copy.deepcopy(cfg[path[0]])
+    node = top
+    for k in path[1:-1]:
+        node = node[k]
+    node[path[-1]] = value
+    return {path[0]: top}
+
+
+@pytest.mark.parametrize("name", experiments.names())
+def test_every_numeric_setting_is_validated_before_anything_runs(name, monkeypatch):
+    """Generated from the registry (a new experiment is walked too): each numeric setting, nested ones included,
+    set to zero, negative, out of range or the wrong type is refused by config(), which experiments.run calls
+    before anything trains, in one line naming the setting and what it must be."""
+    from rethinking_lib.config import validate
+
+    exp = experiments.get(name)
+    base = exp.config("quick")
+    found = validate.numeric_settings(base)
+    assert found, f"{name} has no numeric setting"
+    for path, default in found:
+        setting = ".".join(map(str, path))
+        for value in bad_values(path, default):
+            with pytest.raises(ValueError) as e:
+                exp.config("quick", **with_setting(base, path, value))
+            msg = str(e.value)
+            assert "\n" not in msg and f"{name}: setting {setting}=" in msg, (setting, value, msg)
+            assert "must be" in msg or "wrong type" in msg, (setting, value, msg)
+    # the walk runs in config(), before the experiment's function: nothing trains for a bad value
+    path, default = found[0]
+    monkeypatch.setattr(exp, "fn", lambda *a, **k: pytest.fail("the experiment ran with a bad setting"))
+    with pytest.raises(ValueError):
+        experiments.run(name, "quick", **with_setting(base, path, bad_values(path, default)[0]))

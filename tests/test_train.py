@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import warnings
+from pathlib import Path
 
 import pytest
 import torch
@@ -164,6 +165,35 @@ def test_checkpoint_with_another_config_is_refused(tmp_path):
         train.fit(mlp(ds), ds, train.TrainConfig(epochs=2, batch_size=32), checkpoint=ckpt, progress=False)
 
 
+class RunsCode:
+    """Unpickling this calls ``Path.write_text``: what a crafted checkpoint could do with any function."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return Path.write_text, (self.marker, "ran")
+
+
+def test_checkpoint_that_would_run_code_is_refused(tmp_path):
+    """A checkpoint from a shared folder is unpickled with weights_only=True: anything but tensors and plain
+    values is refused, unrun, with one line naming the file."""
+    ds = tiny(n_train=64)
+    ckpt, marker = tmp_path / "c.pt", tmp_path / "marker"
+    cfg = train.TrainConfig(epochs=2, batch_size=32)
+    train.fit(mlp(ds), ds, train.TrainConfig(epochs=1, batch_size=32), checkpoint=ckpt, progress=False)
+    state = torch.load(ckpt, weights_only=True)  # a real checkpoint loads with it: tensors and plain values
+    assert state["gen"].dtype == torch.uint8 and state["epoch"] == 1
+    state["config"] = train.asdict(cfg)
+    state["hist"]["note"] = RunsCode(marker)
+    torch.save(state, ckpt)
+    with pytest.raises(ValueError, match=r"checkpoint .*c\.pt holds more than tensors and plain values, refused"):
+        train.fit(mlp(ds), ds, cfg, checkpoint=ckpt, progress=False)
+    assert not marker.exists()
+    torch.load(ckpt, weights_only=False)  # the same file, unpickled without the guard, runs the code
+    assert marker.read_text() == "ran"
+
+
 SPEC = dict(model="mlp_1x512", width=0.25, dataset="digits", n_train=400, n_test=100, condition="random_labels",
             lr=0.02, epochs=40, stop_at_100=False, batch_size=32)
 
@@ -192,7 +222,7 @@ def test_run_killed_with_sigkill_resumes_with_the_same_metrics(tmp_path):
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert proc.returncode == -signal.SIGKILL
-    epoch_at_kill = torch.load(ckpt, weights_only=False)["epoch"]
+    epoch_at_kill = torch.load(ckpt, weights_only=True)["epoch"]
     assert 1 <= epoch_at_kill < SPEC["epochs"], "the run finished before it could be killed"
     assert not runs.results.run_path("train", runs.spec(**SPEC), killed).exists()
 
@@ -307,13 +337,13 @@ def test_resumed_times_continue_from_the_checkpoint(tmp_path):
 
     with pytest.raises(Interrupt):
         train.fit(mlp(ds, width=0.05), ds, cfg, checkpoint=ckpt, progress=False, on_epoch=slow_then_die)
-    state = torch.load(ckpt, weights_only=False)
+    state = torch.load(ckpt, weights_only=True)
     assert state["epoch"] == 2 and state["config"] == dataclasses.asdict(cfg) and state["scaler"] is None
     assert not (tmp_path / "sub" / "dir" / "c.pt.tmp").exists()
     h = train.fit(mlp(ds, width=0.05), ds, cfg, checkpoint=ckpt, progress=False)
     times = [e["time"] for e in h["epochs"]]
     assert times[0] < times[1] < times[2] <= time.perf_counter() - t0 and times[1] >= 0.05
-    assert torch.load(ckpt, weights_only=False)["epoch"] == 3
+    assert torch.load(ckpt, weights_only=True)["epoch"] == 3
 
 
 def test_compiled_step_takes_full_batches_and_the_ragged_one_runs_eager(monkeypatch):
@@ -561,9 +591,9 @@ def test_a_gradient_scalers_state_is_checkpointed_and_restored(tmp_path, monkeyp
 
     with pytest.raises(Interrupt):
         train.fit(mlp(ds, width=0.05), ds, cfg, checkpoint=ckpt, progress=False, on_epoch=die_after_two)
-    assert torch.load(ckpt, weights_only=False)["scaler"] == {"steps": 4}
+    assert torch.load(ckpt, weights_only=True)["scaler"] == {"steps": 4}
     train.fit(mlp(ds, width=0.05), ds, cfg, checkpoint=ckpt, progress=False)
-    assert loaded == [{"steps": 4}] and torch.load(ckpt, weights_only=False)["scaler"] == {"steps": 6}
+    assert loaded == [{"steps": 4}] and torch.load(ckpt, weights_only=True)["scaler"] == {"steps": 6}
 
 
 def test_flip_rotate_is_seeded_batched_and_keeps_the_image():

@@ -50,6 +50,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import book_sphinx
 import check_html
 from book_toc import GENERATED, REPO, BuildError, toc_files
 from set_repo_url import INSTALL_RE
@@ -335,7 +336,8 @@ def install_assets(cache: Path, src: Path) -> None:
     # embed-amd.js loads its icon fonts relative to itself: keep dist/ together, minus the source maps.
     shutil.copytree(manager, offline / "html-manager", ignore=shutil.ignore_patterns("*.map", "embed.js", "libembed*"))
     shutil.copy2(unpacked / f"requirejs-{NPM_ASSETS['requirejs'][0]}" / "package" / "require.js", offline / "require.js")
-    shutil.copy2(TOOLS / "static" / "widgets_offline.js", offline / "widgets_offline.js")  # see its comments
+    for name in ("widgets_offline.js", *book_sphinx.STATIC):  # see their comments
+        shutil.copy2(TOOLS / "static" / name, offline / name)
 
 
 def render(src: Path, root: Path) -> None:

@@ -5,8 +5,10 @@
 
 For every page: it loads from ``file://``; requests to any non-local URL are blocked and reported (the book
 must read offline: MathJax and the widget manager are served from the build); no error output or traceback;
-no cell output that is a bare Python repr (a quoted string, ``<... at 0x...>``, ``<Figure size ...>``: a cell
-that meant to display something and printed its value instead); math rendered (each Sphinx math element holds
+no cell output that is a bare Python repr (a quoted string, ``<... at 0x...>``, ``<... object>``,
+``<Figure size ...>``: a cell that meant to display something and printed its value instead); nothing cut off at
+the page's width (a display equation, a code line or a text output wider than its box at the 1280-px desktop
+viewport: code wraps and long equations shrink to fit, see tools/static/); math rendered (each Sphinx math element holds
 a MathJax ``mjx-container``, no raw TeX left in the text); a widget rendered wherever the page saved widget
 views; no uncaught JavaScript exception; and each chapter page (a notebook) shows at least one figure (an
 ``<img>`` in a cell output that decoded to a nonzero size) and a Colab launch button.
@@ -98,6 +100,10 @@ PROBE = r"""
     return c.textContent; };
   const imgs = [...article.querySelectorAll('.cell_output img')];
   const mathEls = [...article.querySelectorAll('.math')];
+  await new Promise(requestAnimationFrame);  // after tools/static/fit_math.js resized the equations
+  // Content wider than its box (scrolled or hidden, either way cut off where the reader sees the page).
+  const clipped = sel => [...article.querySelectorAll(sel)].filter(e => e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 2)
+                         .map(e => `${e.textContent.trim().slice(0, 40)} (${e.scrollWidth} px in ${e.clientWidth})`);
   return JSON.stringify({
     title: document.title,
     figures: imgs.filter(i => i.complete && i.naturalWidth > 0 && i.naturalHeight > 0).length,
@@ -111,12 +117,15 @@ PROBE = r"""
     // TeX the parser left as text: any $$, or $...$ around a backslash command (e.g. a raw $\\alpha$).
     rawMath: (text(article).match(/\$\$|\$[^$\n]{0,80}\\[a-zA-Z]+[^$\n]{0,80}\$/) || [null])[0],
     colab: !!document.querySelector('a[href*="colab.research.google.com/github/"]'),
+    clippedMath: clipped('mjx-container[display="true"]'),
+    clippedCode: clipped('pre'),
     widgetViews: views.length,
     widgetsRendered: rendered(),
     // text/plain results that are a Python repr: a quoted string, an object address, a matplotlib object
     reprOutputs: [...article.querySelectorAll('.cell_output .output.text_plain')]
                  .map(o => (o.querySelector('pre') || o).textContent.trim())
                  .filter(t => /^[bruf]?(['"])[\s\S]*\1$/.test(t) || /^<[\w.]+[^<>]* at 0x[0-9a-f]+>$/.test(t)
+                              || /^<[\w.]+[^<>]* object>$/.test(t)
                               || /^(\[)?<(Figure size|matplotlib\.)/.test(t)).map(t => t.slice(0, 60)),
     widgetErrors: document.querySelectorAll('.widget-subarea .jupyter-widgets-error-widget').length,
   });
@@ -222,6 +231,12 @@ def check_page(browser: Browser, html: Path, *, chapter: bool, name: str, screen
         problems.append(f"{n} math element(s) not rendered by MathJax, e.g. {first!r}")
     if info["rawMath"]:
         problems.append(f"raw TeX left in the text (math the parser did not recognize): {info['rawMath'][:80]!r}")
+    if info["clippedMath"]:
+        n, first = len(info["clippedMath"]), info["clippedMath"][0]
+        problems.append(f"{n} display equation(s) cut off at the page's width, e.g. {first!r} (split it into lines)")
+    if info["clippedCode"]:
+        n, first = len(info["clippedCode"]), info["clippedCode"][0]
+        problems.append(f"{n} code block(s) or text output(s) cut off at the page's width, e.g. {first!r}")
     if info["widgetViews"] and (info["widgetsRendered"] == 0 or info["widgetErrors"]):
         problems.append(f"{info['widgetViews']} saved widget view(s) but the widget manager rendered none")
     if smoke:

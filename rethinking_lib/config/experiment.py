@@ -81,6 +81,9 @@ class Experiment:
                 raise ValueError(f"{self.name} has no setting {k!r}; its settings are {', '.join(cfg)}")
             self._check_type(k, v, cfg[k])
             cfg[k] = v
+        from . import validate
+
+        validate.numbers(self.name, cfg, self.base(profile))
         if smoke.on():  # the smoke scale (config/smoke.py): shrunk on top of the profile and the overrides
             cfg = smoke.shrink(cfg)
         if self.validate is not None:

@@ -7,6 +7,7 @@ Each check names the experiment, the setting, the bad value and the fix, e.g.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 
@@ -56,3 +57,100 @@ def choices(exp: str, cfg: dict, key: str, allowed: Iterable[str], *, many: bool
         _fail(exp, key, v, f"must be {'a non-empty list of' if many else 'one of'} {', '.join(allowed)}", example)
     if required is not None and required not in values:
         _fail(exp, key, v, f"must include {required!r}", example)
+
+
+# --- every numeric setting, by name --------------------------------------------------------------------------
+
+class Range:
+    """The values a numeric setting may take: ``low`` / ``high`` (None: unbounded), each open or closed."""
+
+    def __init__(self, low: float | None = 0, high: float | None = None, *, low_open: bool = True,
+                 high_open: bool = False, integer: bool = False):
+        self.low, self.high, self.low_open, self.high_open, self.integer = low, high, low_open, high_open, integer
+
+    def holds(self, v) -> bool:
+        if self.low is not None and (v <= self.low if self.low_open else v < self.low):
+            return False
+        return self.high is None or (v < self.high if self.high_open else v <= self.high)
+
+    def text(self, integer: bool) -> str:
+        kind = "an integer" if integer else "a number"
+        if self.high is None:
+            return f"{kind} {'>' if self.low_open else '>='} {self.low:g}" if self.low is not None else kind
+        return (f"{kind} in {'(' if self.low_open else '['}{self.low:g}, {self.high:g}{')' if self.high_open else ']'}")
+
+    def example(self, integer: bool) -> str:
+        if self.high is not None:
+            return f"{(self.low + self.high) / 2:g}" if not integer else f"{int(self.high)}"
+        return "1" if integer else "0.1"
+
+
+POSITIVE = Range()                                     # every numeric setting not named below: > 0
+NON_NEGATIVE = Range(0, low_open=False)
+FRACTION = Range(0, 1, low_open=False)                 # a probability or a share, 0 and 1 included
+OPEN_UNIT = Range(0, 1, high_open=True)                # a confidence level or a tolerance: strictly in (0, 1)
+RANGES = {
+    # probabilities of corrupted labels / shares of the data
+    "ps": FRACTION, "noise_p": FRACTION, "summary_p": FRACTION, "data_prior_fraction": OPEN_UNIT,
+    "top_fraction": Range(0, 1), "fit_threshold": Range(0, 1), "delta": OPEN_UNIT, "alpha": OPEN_UNIT,
+    "rcond": OPEN_UNIT,
+    # optimizer and batch norm: a decay per epoch is at most 1 (1 = none), a momentum or running-average decay < 1
+    "lr_decay": Range(0, 1), "momentum": Range(0, 1, low_open=False, high_open=True),
+    "bn_decay": Range(0, 1, low_open=False, high_open=True),
+    # penalties and scales that may be zero
+    "weight_decay": NON_NEGATIVE, "ridge": NON_NEGATIVE, "ridges": NON_NEGATIVE, "linear_ridge": NON_NEGATIVE,
+    "w0_scale": NON_NEGATIVE,
+    # seeds and class labels are indices
+    "seeds": Range(0, low_open=False, integer=True), "feature_seeds": Range(0, low_open=False, integer=True),
+    "classes": Range(0, 9, low_open=False, integer=True),
+    # None means "the whole set" / "the model's own"; a number must be a positive integer
+    "n_train": Range(integer=True), "n_test": Range(integer=True), "crop": Range(integer=True),
+}
+
+
+def numeric_settings(cfg: dict, path: tuple = ()) -> list[tuple[tuple, object]]:
+    """(path, value) of every numeric setting of ``cfg`` (nested dicts walked; a list of numbers is one setting;
+    None where the named range allows a number); booleans and text are not numeric."""
+    found = []
+    for k, v in cfg.items():
+        p = (*path, k)
+        if isinstance(v, dict):
+            found += numeric_settings(v, p)
+        elif isinstance(v, bool):
+            continue
+        elif isinstance(v, int | float) or (v is None and range_of(p) is not POSITIVE):
+            found.append((p, v))
+        elif isinstance(v, list | tuple) and v and all(isinstance(x, int | float) and not isinstance(x, bool) for x in v):
+            found.append((p, v))
+    return found
+
+
+def range_of(path: tuple) -> Range:
+    """The range of the setting at ``path``: by its own name, else its parent's (``lr.alexnet_small`` -> lr)."""
+    for key in reversed(path):
+        if key in RANGES:
+            return RANGES[key]
+    return POSITIVE
+
+
+def numbers(exp: str, cfg: dict, base: dict) -> None:
+    """Every numeric setting of ``base`` (the profile's declared config) checked in ``cfg``: its type (an int
+    setting takes ints) and its range, one line naming the setting, the value and the allowed range."""
+    for path, default in numeric_settings(base):
+        v = cfg
+        for k in path:
+            v = v.get(k) if isinstance(v, dict) else None
+        rng = range_of(path)
+        name = ".".join(map(str, path))
+        integer = rng.integer or isinstance(default, int) or (
+            isinstance(default, list | tuple) and all(isinstance(x, int) for x in default))
+        if v is None and default is None:
+            continue
+        values = v if isinstance(default, list | tuple) and isinstance(v, list | tuple) else [v]
+        for x in values:
+            ok = (not isinstance(x, bool) and isinstance(x, int | float) and (not integer or isinstance(x, int))
+                  and math.isfinite(x) and rng.holds(x))
+            if not ok:
+                what = f"must be {rng.text(integer)}" + (" for each entry" if isinstance(default, list | tuple) else "")
+                example = rng.example(integer)
+                _fail(exp, name, v, what, f"[{example}]" if isinstance(default, list | tuple) else example)

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 import os
+import pickle
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -173,7 +174,7 @@ def fit(model: nn.Module, data: Dataset, cfg: TrainConfig = TrainConfig(), *, ch
     start_epoch, elapsed = 0, 0.0
     ckpt = Path(checkpoint) if checkpoint else None
     if ckpt and ckpt.exists():
-        state = torch.load(ckpt, map_location=device, weights_only=False)
+        state = load_checkpoint(ckpt, device)
         if state["config"] != asdict(cfg):
             raise ValueError(f"checkpoint {ckpt} was written with another config; delete it or pass another checkpoint=")
         model.load_state_dict(state["model"])
@@ -394,6 +395,17 @@ def _bar(total: int, initial: int, desc: str, progress: bool | None):
 
     return tqdm(total=total, initial=initial, desc=desc, unit="epoch", leave=False,
                 disable=not progress_enabled(progress))
+
+
+def load_checkpoint(path: Path, device) -> dict:
+    """A checkpoint's state, unpickled with ``weights_only=True``: tensors (the RNG state is a byte tensor) and
+    plain values only. A file that asks the unpickler for anything else (a checkpoint from a shared folder could
+    run arbitrary code when loaded) is refused with a one-line error."""
+    try:
+        return torch.load(path, map_location=device, weights_only=True)
+    except pickle.UnpicklingError as e:
+        raise ValueError(f"checkpoint {path} holds more than tensors and plain values, refused unloaded "
+                         f"({str(e).splitlines()[0][:120]}); delete it to train from the start") from None
 
 
 def _save_checkpoint(path: Path, model, opt, gen, scaler, hist, epoch: int, elapsed: float) -> None:

@@ -92,7 +92,10 @@ def smoke_warning() -> None:
 
 
 def markdown(text: str) -> None:
-    """Display markdown in a notebook (rendered in the HTML book); print it elsewhere."""
+    """Display markdown in a notebook (rendered in the HTML book); print it elsewhere. Empty (or blank) text
+    shows nothing: ``Markdown("")`` would leave its repr, ``<IPython.core.display.Markdown object>``, on the page."""
+    if not text.strip():
+        return
     try:
         from IPython import get_ipython
         from IPython.display import Markdown, display

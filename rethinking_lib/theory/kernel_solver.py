@@ -22,6 +22,7 @@ import torch
 
 from .. import paper
 from ..engine import devices
+from .finite import finite
 
 KERNELS = ("gaussian", "linear")
 GAMMA = paper.KERNEL_GAMMA_DEMO  # the default gamma of exp(-gamma ||x - x'||^2) on pixels / 255
@@ -34,7 +35,7 @@ GAMMA = paper.KERNEL_GAMMA_DEMO  # the default gamma of exp(-gamma ||x - x'||^2)
 def _flat(X: torch.Tensor, name: str) -> torch.Tensor:
     if X.ndim < 2:
         raise ValueError(f"{name} must have a batch dimension, got shape {tuple(X.shape)}; pass (n, d) or (n, C, H, W)")
-    return X.flatten(1)
+    return finite(name, X.flatten(1))
 
 
 def kernel_block(A: torch.Tensor, B: torch.Tensor, kernel: str = "gaussian", gamma: float = GAMMA) -> torch.Tensor:
@@ -148,6 +149,7 @@ def rkhs_norm(alpha: torch.Tensor, KA: torch.Tensor) -> float:
 def _check_targets(n: int, Y: torch.Tensor) -> torch.Tensor:
     if Y.ndim not in (1, 2) or Y.shape[0] != n:
         raise ValueError(f"Y has shape {tuple(Y.shape)} but there are {n} training points: pass Y as (n,) or (n, k)")
+    finite("Y", Y)
     return Y[:, None] if Y.ndim == 1 else Y
 
 
@@ -188,6 +190,7 @@ def solve_gram(K: torch.Tensor, Y: torch.Tensor, *, ridge: float = 0.0, refine: 
     """Solve (K + ridge I) alpha = Y for a precomputed Gram matrix (kept intact: a copy is factored)."""
     if K.ndim != 2 or K.shape[0] != K.shape[1]:
         raise ValueError(f"K must be a square (n, n) matrix, got shape {tuple(K.shape)}")
+    finite("K", K)
     Y = _check_targets(K.shape[0], Y.to(K.device))
     _check_ridge(ridge)
     devices.reset_peak(K.device)

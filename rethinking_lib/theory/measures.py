@@ -32,6 +32,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from .finite import finite
+
 SHARPNESS_DELTA = 0.1   # allowed rise in training error (Jiang et al. 2020 use 0.1)
 MARGIN_QUANTILE = 0.1   # margin at the 10th percentile
 
@@ -47,6 +49,7 @@ def linears(model: nn.Module) -> list[nn.Linear]:
 @torch.no_grad()
 def margins(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """gamma_i = f(x_i)[y_i] - max_{j != y_i} f(x_i)[j] for every example (negative = misclassified)."""
+    finite("x", x)
     out = model(x).float()
     true = out.gather(1, y[:, None]).squeeze(1)
     other = out.scatter(1, y[:, None], -math.inf).amax(1)
@@ -104,6 +107,7 @@ def sharpness(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, delta: floa
     """1 / sigma^2 for the largest isotropic Gaussian perturbation raising training error by <= ``delta``."""
     from . import pac_bayes
 
+    finite("x", x)
     w = pac_bayes.flat(model)
     base = pac_bayes.error(model, w, x, y)
     g = torch.Generator(device=w.device).manual_seed(seed)

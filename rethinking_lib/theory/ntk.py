@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .finite import finite
+
 
 def unit_rows(x: np.ndarray) -> np.ndarray:
     """The rows of ``x`` (n x d) scaled to unit Euclidean norm, as the closed form assumes."""
@@ -33,6 +35,9 @@ def h_infinity(x: np.ndarray, z: np.ndarray | None = None, device=None) -> np.nd
     """H-infinity between the unit-norm rows of ``x`` and of ``z`` (default ``x``): x.z (pi - arccos(x.z)) / (2 pi).
     In float64, through torch on ``device`` when one is given (at the paper profile the n x n x d product is the
     cost), else numpy."""
+    finite("x", x)
+    if z is not None:
+        finite("z", z)
     if device is not None:
         import torch
 
@@ -68,6 +73,7 @@ def duplicate_rows(x: np.ndarray, tol: float = 1e-10) -> list[tuple[int, int]]:
 def cholesky(h: np.ndarray, x: np.ndarray | None = None, device=None) -> np.ndarray:
     """The lower Cholesky factor of H (float64; on ``device`` through torch when one is given); a
     :class:`SingularKernel` naming the duplicate rows when there is none."""
+    finite("h", h)
     if device is not None:
         import torch
 
@@ -93,6 +99,7 @@ def solve(h: np.ndarray, y: np.ndarray, x: np.ndarray | None = None, device=None
     (``cholesky``) when it is already at hand, e.g. for many labelings of the same inputs."""
     from scipy.linalg import solve_triangular
 
+    finite("y", y)
     low = cholesky(h, x, device) if low is None else low
     return solve_triangular(low.T, solve_triangular(low, np.asarray(y, dtype=np.float64), lower=True), lower=False)
 
@@ -115,6 +122,7 @@ def bound(complexity_value: float, n: int, delta: float = 0.05) -> float:
 def spectrum(h: np.ndarray, device=None) -> tuple[np.ndarray, np.ndarray]:
     """Eigenvalues (descending) and their eigenvectors (columns) of the symmetric H, in float64 (on ``device``
     through torch when one is given: at the paper profile's n the eigendecomposition is the expensive step)."""
+    finite("h", h)
     if device is not None:
         import torch
 

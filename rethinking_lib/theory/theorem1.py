@@ -36,6 +36,8 @@ import time
 import torch
 from torch import nn
 
+from .finite import finite
+
 FRAC = 0.01  # where b_j sits inside the gap below z_(j) (see ``thresholds``)
 
 
@@ -51,6 +53,9 @@ def _check(X: torch.Tensor, y: torch.Tensor | None = None) -> None:
     if y is not None and (y.ndim not in (1, 2) or y.shape[0] != X.shape[0]):
         raise ValueError(f"y has shape {tuple(y.shape)} but X has {X.shape[0]} rows: pass y as (n,) or (n, k) "
                          f"with n = {X.shape[0]}")
+    finite("X", X)
+    if y is not None:
+        finite("y", y)
 
 
 def project(X: torch.Tensor, *, seed: int = 0, a: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
