@@ -22,6 +22,7 @@ import os
 from . import chapters as chapters_pkg
 from .config import profiles
 from .config.experiment import Experiment
+from .engine import runs
 from .store import results
 
 
@@ -64,9 +65,15 @@ def run(name: str, profile: str = "auto", *, seed: int = 0, out: str | os.PathLi
     exp = get(name)
     p = profiles.resolve(profile)
     cfg = dict(exp.config(p, **overrides), profile=p)
-    return results.load_or_run(name, dict(cfg, seed=seed),
-                               lambda: exp.fn(cfg, seed=seed, progress=progress, out=out),
-                               seed=seed, out=out, rerun=rerun)
+
+    def compute() -> dict:
+        # The keys of the training runs the experiment used, kept in its record: a test compares them with the
+        # runs it declares (``Experiment.run_specs``, what ``plan`` and a --no-train build rely on).
+        with runs.recording() as keys:
+            res = exp.fn(cfg, seed=seed, progress=progress, out=out)
+        return {**res, "run_keys": sorted(set(keys))} if isinstance(res, dict) else res
+
+    return results.load_or_run(name, dict(cfg, seed=seed), compute, seed=seed, out=out, rerun=rerun)
 
 
 def _precision_on_target(precision: str, profile: str) -> str:

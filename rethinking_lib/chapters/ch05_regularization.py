@@ -113,9 +113,32 @@ def section3_seed_specs(cfg: dict) -> list[tuple[str, dict]]:
             for k in [rnd.seeds_of(cfg, m)[i]]]
 
 
-def table1_specs(cfg: dict) -> list[dict]:
-    """The rows' runs (``table1_row_specs``), then section 3's rows on the other seeds (``section3_seed_specs``)."""
-    return table1_row_specs(cfg) + [s for _, s in section3_seed_specs(cfg)]
+def table1_specs(cfg: dict, lookup=None) -> list[dict]:
+    """Every run ``table1`` requests: the rows' runs (``table1_row_specs``) with the no-BN model's fallbacks
+    (``nobn_runs``, its bare true-label row decided first, as ``table1`` does), then section 3's rows on the other
+    seeds (``section3_seed_specs``). ``lookup`` (a run's stored result or None) decides the fallbacks."""
+    row_specs = table1_row_specs(cfg)
+    bare = next((s for (m, crop, wd, lab, *_), s in zip(table1_rows(cfg), row_specs, strict=True)
+                 if m == NOBN and not crop and not wd and lab == "true"), None)
+    first = (lookup(bare) if lookup and bare is not None else None)
+    paper_lr_trains = None if first is None else trains(first)
+    out = []
+    for s in ([bare] if bare is not None else []) + [s for s in row_specs if s is not bare]:
+        out += nobn_runs(cfg, s, lookup, None if s is bare else paper_lr_trains)
+    return out + [s for _, s in section3_seed_specs(cfg)]
+
+
+def nobn_runs(cfg: dict, s: dict, lookup=None, paper_lr_trains: bool | None = None) -> list[dict]:
+    """The runs ``with_fallback`` requests for ``s``: ``s`` itself for any other model; for the no-BN model only
+    its fallback when the paper's settings already failed on its bare row (``paper_lr_trains=False``), ``s`` alone
+    when ``s``'s stored result trains, and ``s`` then its fallback when it does not or is not known yet."""
+    if s["model"] != NOBN:
+        return [s]
+    fb = runs.spec(**{**s, **cfg["nobn_fallback"]})
+    if paper_lr_trains is False:
+        return [fb]
+    r = lookup(s) if lookup else None
+    return [s] if r is not None and trains(r) else [s, fb]
 
 
 def run_or_diverge(s: dict, *, out=None, progress=None, checkpoint=False) -> dict:
@@ -235,6 +258,12 @@ def fig2_specs(cfg: dict) -> list[dict]:
     base = cfg.get("run", {}).get("seed", 0)
     return [row_spec(cfg, m, False, False, "true", seed=base + k, corruption_seed=base + k)
             for k in cfg["seeds"] for m in cfg["models"]]
+
+
+def fig2_runs(cfg: dict, lookup=None) -> list[dict]:
+    """Every run ``fig2`` requests: ``fig2_specs`` with the no-BN model's fallback where its run does not train
+    (``nobn_runs``; ``lookup``: a run's stored result or None)."""
+    return [r for s in fig2_specs(cfg) for r in nobn_runs(cfg, s, lookup)]
 
 
 def _curve(r: dict, s: dict) -> dict:
@@ -550,7 +579,7 @@ EXPERIMENTS = {
         doc="Table 1: train/test accuracy with and without random crop and weight decay, true and random labels; "
             "Section 3's weight-decay rows on several seeds; Table 4's augmentation rows."),
     "fig2": Experiment(
-        "fig2", fig2, specs=fig2_specs, validate=validate_fig2,
+        "fig2", fig2, specs=fig2_runs, validate=validate_fig2,
         paper={**_PAPER, "models": ["inception_small", NOBN], "nobn_fallback": settings.NOBN_FALLBACK,
                "checkpoint": True, "seeds": settings.SEEDS},
         deltas={"gpu": _DELTAS["gpu"], "quick": {**_DELTAS["quick"], "seeds": FIG2_QUICK_SEEDS}},

@@ -104,11 +104,19 @@ class Experiment:
     def _all_bases(self) -> list[dict]:
         return [self.base(p) for p in ("quick", "gpu", "paper")]
 
-    def run_specs(self, profile: str, *, seed: int = 0, **overrides) -> list[dict]:
-        """The training runs of this experiment at ``profile`` (full specs), exactly as ``fn`` looks them up."""
+    def run_specs(self, profile: str, *, seed: int = 0, lookup=None, **overrides) -> list[dict]:
+        """The training runs of this experiment at ``profile`` (full specs), exactly as ``fn`` looks them up.
+
+        An experiment whose later runs depend on earlier runs' results (Table 1 and Figure 2b: the no-BN model's
+        fallback runs only where the paper's settings do not train) declares ``specs(cfg, lookup=None)``;
+        ``lookup(spec)`` gives a stored run's result or None (``runs.stored_result``). Unknown results give the
+        runs of both outcomes (an upper bound), known ones exactly the runs ``fn`` requests."""
+        import inspect
+
         from ..engine import runs
 
         if self.specs is None:
             return []
         cfg = dict(self.config(profile, **overrides), profile=profiles.resolve(profile))
-        return [runs.spec(**s) for s in self.specs(runs.seeded(cfg, seed))]
+        kw = {"lookup": lookup} if "lookup" in inspect.signature(self.specs).parameters else {}
+        return [runs.spec(**s) for s in self.specs(runs.seeded(cfg, seed), **kw)]

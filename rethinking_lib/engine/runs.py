@@ -15,6 +15,8 @@ a network without training it again (chapter 8's bounds measure the networks the
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import copy
 import math
 import os
@@ -146,6 +148,28 @@ def stored(s: dict, out=None) -> bool:
     return results.servable("train", spec(**s), out)
 
 
+def stored_result(s: dict, out=None) -> dict | None:
+    """The result of run ``s`` if the store would serve it without training, else None (nothing is trained): what
+    an experiment whose runs depend on earlier runs' results (``Experiment.specs(cfg, lookup=...)``) plans with."""
+    s = spec(**s)
+    return results.load("train", s, out)["result"] if results.servable("train", s, out) else None
+
+
+_REQUESTED: contextvars.ContextVar[list | None] = contextvars.ContextVar("requested_runs", default=None)
+
+
+@contextlib.contextmanager
+def recording():
+    """Collect the key of every run ``run_one`` serves or trains inside the block (a list, in request order):
+    the experiment's record keeps them, so the runs it declares can be checked against the runs it used."""
+    keys: list[str] = []
+    token = _REQUESTED.set(keys)
+    try:
+        yield keys
+    finally:
+        _REQUESTED.reset(token)
+
+
 def seeded(cfg: dict, seed: int) -> dict:
     """``cfg`` with the experiment seed applied to every run (model init, batch order, corruption draw)."""
     cfg = copy.deepcopy(cfg)
@@ -209,6 +233,8 @@ def run_one(s: dict, *, out: str | os.PathLike | None = None, progress: bool | N
     with ``keep_weights=True`` whose weights file is missing is trained again (record and weights together).
     """
     s = spec(**s)
+    if (requested := _REQUESTED.get()) is not None:
+        requested.append(key(s))
     ckpt = results.checkpoint_path("train", s, out) if checkpoint else None
     kw = {}
     if option(s, "keep_weights"):

@@ -43,7 +43,7 @@ def chapter_plan(profile: str, *, out=None, chapters=None) -> list[dict]:
         rows, seen = [], set()
         for name in book[chapter]:
             exp = experiments.get(name)
-            specs = exp.run_specs(p) if exp.specs is not None else []
+            specs = exp.run_specs(p, lookup=lambda s: runs.stored_result(s, out)) if exp.specs is not None else []
             if not specs:
                 stored = _stored_record(name, exp, p, out)
                 computes = exp.cost is not None and not stored
