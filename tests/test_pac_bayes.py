@@ -47,3 +47,24 @@ def test_bad_input_names_the_argument():
         pac_bayes.kl_inv(1.5, 0.1)
     with pytest.raises(ValueError, match="m >= 2"):
         pac_bayes.budget(1.0, 1)
+
+
+def test_surrogate_union_term_is_union_penalty_on_the_grid():
+    """The posterior optimization minimizes the bound's union-bound cost 2 log j + log(pi^2/6) at a continuous j:
+    on every grid point lambda_j = c exp(-j / b) it equals ``union_penalty``'s, small j included (the grid index is
+    clamped at 1, not log(c / lambda), which would make j >= b = 100 there)."""
+    for j in (1, 2, 5, 37, 99, 100, 250, 800):
+        lam = pac_bayes.GRID_C * math.exp(-j / pac_bayes.GRID_B)
+        got = float(pac_bayes.union_penalty_smooth(torch.tensor(lam, dtype=torch.float64)))
+        want_j, want = pac_bayes.union_penalty(lam * (1 + 1e-12))  # a hair above the grid point: ceil gives j itself
+        assert want_j == j and got == pytest.approx(want, rel=1e-9), j
+
+
+def test_kl_budget_inverts_the_bound():
+    for m, bound, e in ((2000, 0.3, 0.0), (400, 0.3, 0.05), (55_000, 0.2, 0.03)):
+        kl = pac_bayes.kl_budget(bound, m, emp_error=e)
+        assert kl > 0 and pac_bayes.langford_seeger(e, kl, m) == pytest.approx(bound, abs=1e-9)
+        assert pac_bayes.langford_seeger(e, 1.1 * kl, m) > bound
+    assert pac_bayes.kl_budget(0.3, 15) < 0  # 15 examples cannot give 0.3 with any posterior
+    with pytest.raises(ValueError, match="emp_error < bound"):
+        pac_bayes.kl_budget(0.1, 100, emp_error=0.2)

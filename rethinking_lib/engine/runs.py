@@ -51,11 +51,14 @@ DEFAULTS = {
 #   train_fraction  train on the first round(f * n) training examples only (after task and corruption), e.g. a
 #                   data-dependent prior's half of the data; the test set is unchanged;
 #   epoch_eval      a named per-epoch measurement (``epoch_evals.EPOCH_EVALS``) added to each epoch's record;
-#   keep_weights    keep the final weights beside the record (``load_model``).
+#   keep_weights    keep the final weights beside the record (``load_model``);
 #   weight_decay_on what weight decay applies to (``train.DECAY_SCOPES``): every weight, or the hidden fully
-#                   connected layers only (the TF CIFAR-10 tutorial's AlexNet).
+#                   connected layers only (the TF CIFAR-10 tutorial's AlexNet);
+#   init_from       the spec of another run that keeps its weights: start from its trained network instead of the
+#                   seeded draw (``run_one`` trains that run first if the store lacks it), e.g. a PAC-Bayes
+#                   posterior trained on all the data from a data-dependent prior's network.
 OPTIONS = {"task": "classes", "signs": None, "train_fraction": None, "epoch_eval": None, "keep_weights": False,
-           "weight_decay_on": "weights"}
+           "weight_decay_on": "weights", "init_from": None}
 # (train, test) sizes of each dataset without a subset: what a spec's epochs mean in steps.
 DATA_SIZES = {"cifar10": (50_000, 10_000), "mnist": (60_000, 10_000), "gaussian": (50_000, 10_000),
               "mnist5k": (4_000, 1_000), "digits": (1_297, 500)}
@@ -77,6 +80,8 @@ def spec(**kw) -> dict:
         raise ValueError(f"train_fraction={f!r} must be in (0, 1], e.g. 0.5 for the first half of the training set")
     if standin.smoke_on() and s["dataset"] in DATA_SIZES:  # the smoke scale (config/smoke.py): every run tiny
         s["n_train"], s["n_test"] = (min(n or standin.SMOKE_SIZE, standin.SMOKE_SIZE) for n in (s["n_train"], s["n_test"]))
+    if s.get("init_from") is not None:
+        s["init_from"] = spec(**s["init_from"])
     if s["lr_decay"] == "paper":
         n = train_size(s)
         s["lr_decay"] = paper_lr_decay(n, s["batch_size"]) if n else paper.LR_DECAY_PER_EPOCH
@@ -124,7 +129,8 @@ def describe(s: dict) -> str:
             + (" +wd" if s.get("weight_decay") else "")
             + (f" (wd on {s['weight_decay_on']})" if option(s, "weight_decay_on") != "weights" else "")
             + (f" task={s['task']}" if option(s, "task") != "classes" else "")
-            + (f" first {s['train_fraction']:g}" if option(s, "train_fraction") is not None else ""))
+            + (f" first {s['train_fraction']:g}" if option(s, "train_fraction") is not None else "")
+            + (" from a trained net" if option(s, "init_from") is not None else ""))
 
 
 def key(s: dict) -> str:
@@ -200,9 +206,10 @@ def build_args(s: dict, ds) -> dict:
 
 
 def train_spec(s: dict, *, progress: bool | None = None, checkpoint: str | os.PathLike | None = None,
-               weights_file: str | os.PathLike | None = None) -> dict:
+               weights_file: str | os.PathLike | None = None, init_file: str | os.PathLike | None = None) -> dict:
     """Build the data and the model and train it, as ``s`` says; returns the history. With ``weights_file`` the
-    final weights are written there (``store/weights.py``) before the history is returned."""
+    final weights are written there (``store/weights.py``) before the history is returned; with ``init_file``
+    (a kept-weights file: ``init_from``'s run) training starts from those weights."""
     import torch
 
     from . import epoch_evals, models, train
@@ -211,6 +218,8 @@ def train_spec(s: dict, *, progress: bool | None = None, checkpoint: str | os.Pa
     torch.manual_seed(s["seed"])
     args = build_args(s, ds)
     model = models.build(args.pop("name"), **args)
+    if init_file is not None:
+        model.load_state_dict(weights.load(init_file)["state_dict"])
     cfg = train.TrainConfig(**{k: s[k] for k in _TRAIN_KEYS}, weight_decay_on=option(s, "weight_decay_on"),
                             seed=s["seed"])
     evaluate = epoch_evals.build(s["epoch_eval"], ds) if option(s, "epoch_eval") else None
@@ -240,6 +249,14 @@ def run_one(s: dict, *, out: str | os.PathLike | None = None, progress: bool | N
     if option(s, "keep_weights"):
         kw["weights_file"] = weights.path("train", s, out)
         rerun = rerun or (not kw["weights_file"].exists() and results.load("train", s, out) is not None)
+    if option(s, "init_from") is not None:
+        start = s["init_from"]
+        if not option(start, "keep_weights"):
+            raise ValueError("init_from must be the spec of a run with keep_weights=True (its weights are the start)")
+        kw["init_file"] = weights.path("train", start, out)
+        trains = rerun or not results.servable("train", s, out)
+        if trains and not (results.servable("train", start, out) and kw["init_file"].exists()):
+            run_one(start, out=out, progress=progress)  # it will train: its start must be there
     rec = results.load_or_run("train", s, lambda: train_spec(s, progress=progress, checkpoint=ckpt, **kw),
                               seed=s["seed"], out=out, rerun=rerun)
     if ckpt is not None and ckpt.exists():
@@ -277,7 +294,8 @@ def load_model(s: dict, *, out: str | os.PathLike | None = None, device="cpu"):
 
 def initial_model(s: dict, ds=None):
     """The network of run ``s`` before training (on the CPU): the seeded build ``train_spec`` starts from, drawn
-    again (nothing stored); ``ds`` is the run's data if at hand. The caller's random state is left as it was."""
+    again (nothing stored); ``ds`` is the run's data if at hand. The caller's random state is left as it was.
+    A run with ``init_from`` starts from that run's trained network instead: ``load_model(s["init_from"])``."""
     import torch
 
     from . import models

@@ -30,21 +30,23 @@ def margin_distributions(rows: list[dict], profile: str, seed: int | None = None
 
 
 def measures_vs_p(by_p: list[dict], measures: list[str], profile: str):
-    """Each measure against p, scaled to its value at p = 0 (so they share one axis), with the test error."""
+    """Each measure against p, scaled to its value at p = 0 (so they share one axis); beside it the errors and both
+    PAC-Bayes bounds (clipped at 1) with the coin-flip line 0.5 of the binary task."""
     fig, axes = style.figure(2)
     ps = [r["p"] for r in by_p]
     for m in measures:
         base = by_p[0][m]
         axes[0].plot(ps, [r[m] / base for r in by_p], marker="o", label=m.replace("_", " "))
     axes[0].set(xlabel="label corruption p", ylabel="measure / its value at p = 0", yscale="log",
-                title="Measures grow with p")
+                title="Measures against p")
     axes[0].legend(fontsize=7)
     axes[1].plot(ps, [r["test_error"] for r in by_p], marker="o", color=style.color("random_labels"), label="test error")
     axes[1].plot(ps, [r["train_error"] for r in by_p], marker="o", color=style.color("true_labels"), label="train error")
     axes[1].plot(ps, [min(r["pac_bayes_bound"], 1.0) for r in by_p], marker="s", ls="--", color="#555555",
                  label="PAC-Bayes bound (prior at init)")
-    axes[1].plot(ps, [r["pac_bayes_bound_data_prior"] for r in by_p], marker="s", ls=":", color="#555555",
+    axes[1].plot(ps, [min(r["pac_bayes_bound_data_prior"], 1.0) for r in by_p], marker="s", ls=":", color="#555555",
                  label="PAC-Bayes bound (data-dependent prior)")
+    axes[1].axhline(0.5, color="#999999", lw=0.8, ls="-.", label="coin flip (0.5): a bound at or above is vacuous")
     axes[1].set(xlabel="label corruption p", ylabel="0-1 error", ylim=(-0.02, 1.05), title="Errors and bounds")
     axes[1].legend(fontsize=7)
     return style.finish(fig, profile)

@@ -21,7 +21,8 @@ only if it is large when the gap between test and train error is large. Definiti
   Large = sharp.
 
 Jiang et al. (2020) rank measures by Kendall's tau between the measure and the generalization gap over many
-trained networks; ``kendall`` computes it here over the runs of the ``bounds`` experiment (p and seeds).
+trained networks; ``kendall`` computes it here (tau-b, which corrects for ties) over the runs of the ``bounds``
+experiment (p and seeds).
 """
 
 from __future__ import annotations
@@ -125,7 +126,12 @@ def sharpness(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, delta: floa
 
 
 def kendall(measure: list[float], gap: list[float]) -> float:
-    """Kendall's tau between a measure and the generalization gap over a set of runs."""
+    """Kendall's tau-b between a measure and the generalization gap over a set of runs (scipy's default variant).
+
+    tau-b = (C - D) / sqrt((N0 - T_x)(N0 - T_y)), with C / D the concordant / discordant pairs, N0 = N(N-1)/2 and
+    T_x / T_y the pairs tied in the measure / the gap. Without ties it equals tau-a = (C - D) / N0; with ties (e.g.
+    bounds that all clip at 1) tau-b is larger in magnitude and can still reach +-1.
+    """
     from scipy.stats import kendalltau
 
     if len(measure) != len(gap) or len(measure) < 2:

@@ -69,11 +69,31 @@ def union_penalty(lam: float, b: int = GRID_B, c: float = GRID_C) -> tuple[int, 
     return j, 2 * math.log(j) + math.log(math.pi ** 2 / 6)
 
 
+def union_penalty_smooth(lam: torch.Tensor, b: int = GRID_B, c: float = GRID_C) -> torch.Tensor:
+    """``union_penalty``'s cost at a continuous grid index: 2 log j + log(pi^2/6) with j = max(1, b log(c / lam)).
+
+    Differentiable in ``lam``, the term the posterior optimization minimizes (Dziugaite & Roy's objective); it
+    equals ``union_penalty(lam)[1]`` on the grid points lam = c exp(-j / b).
+    """
+    j = (b * torch.log(c / lam)).clamp(min=1.0)
+    return 2 * torch.log(j) + math.log(math.pi ** 2 / 6)
+
+
 def budget(kl: float, m: int, delta: float = DELTA, extra: float = 0.0) -> float:
     """The right-hand side (KL + extra + log(m / delta)) / (m - 1) of the Langford-Seeger bound."""
     if m < 2:
         raise ValueError(f"a PAC-Bayes bound needs m >= 2 examples, got m={m}")
     return (kl + extra + math.log(m / delta)) / (m - 1)
+
+
+def kl_budget(bound: float, m: int, emp_error: float = 0.0, delta: float = DELTA, extra: float = 0.0) -> float:
+    """The largest KL(Q || P) for which the Langford-Seeger bound on m examples is at most ``bound`` (the kl bound
+    inverted): (m - 1) kl(emp_error || bound) - log(m / delta) - extra; negative when no posterior can reach it."""
+    if not 0.0 <= emp_error < bound <= 1.0:
+        raise ValueError(f"kl_budget needs 0 <= emp_error < bound <= 1, got emp_error={emp_error!r}, bound={bound!r}")
+    if m < 2:
+        raise ValueError(f"a PAC-Bayes bound needs m >= 2 examples, got m={m}")
+    return (m - 1) * kl_bernoulli(emp_error, bound) - math.log(m / delta) - extra
 
 
 def langford_seeger(emp_error: float, kl: float, m: int, delta: float = DELTA, extra: float = 0.0) -> float:
@@ -141,7 +161,7 @@ def optimize_posterior(model: nn.Module, w: torch.Tensor, prior_mean: torch.Tens
     log_lam = torch.tensor(math.log(init_prior_var), device=w.device).requires_grad_(True)
     opt = torch.optim.RMSprop([mu, log_std, log_lam] if train_mean else [log_std, log_lam], lr=lr)
     n = len(y)
-    extra = math.log(math.pi ** 2 * m / (6 * delta))
+    log_m = math.log(m / delta)
     for _ in range(steps):
         idx = torch.randint(0, n, (batch_size,), device=x.device, generator=g)
         std = log_std.exp()
@@ -149,8 +169,7 @@ def optimize_posterior(model: nn.Module, w: torch.Tensor, prior_mean: torch.Tens
         surrogate = nn.functional.cross_entropy(forward_flat(model, wq, x[idx]), y[idx]) / math.log(2)
         lam = log_lam.exp()
         kl = gaussian_kl(mu, std ** 2, prior_mean, lam)
-        j = GRID_B * torch.log(GRID_C / lam).clamp(min=1.0)  # continuous grid index, as in D&R's objective
-        b_re = (kl + 2 * torch.log(j) + extra) / (m - 1)
+        b_re = (kl + union_penalty_smooth(lam) + log_m) / (m - 1)  # the bound's numerator at a continuous j
         loss = surrogate + torch.sqrt(b_re / 2)
         opt.zero_grad(set_to_none=True)
         loss.backward()
