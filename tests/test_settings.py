@@ -284,3 +284,11 @@ def test_every_numeric_setting_is_validated_before_anything_runs(name, monkeypat
     monkeypatch.setattr(exp, "fn", lambda *a, **k: pytest.fail("the experiment ran with a bad setting"))
     with pytest.raises(ValueError):
         experiments.run(name, "quick", **with_setting(base, path, bad_values(path, default)[0]))
+
+
+@pytest.mark.parametrize("profile", ["quick", "gpu", "paper"])
+def test_every_declared_config_passes_its_own_validation(profile):
+    """The declared settings of every experiment are inside their ranges (a new setting whose name the ranges do
+    not know is checked as > 0: e.g. a log-variance needs its own range in config/validate.RANGES)."""
+    for name in experiments.names():
+        experiments.get(name).config(profile)

@@ -100,6 +100,8 @@ RANGES = {
     # penalties and scales that may be zero
     "weight_decay": NON_NEGATIVE, "ridge": NON_NEGATIVE, "ridges": NON_NEGATIVE, "linear_ridge": NON_NEGATIVE,
     "w0_scale": NON_NEGATIVE,
+    # a log-variance: any real number (e^x > 0 whatever x is)
+    "data_prior_init_log_var": Range(None),
     # seeds and class labels are indices
     "seeds": Range(0, low_open=False, integer=True), "feature_seeds": Range(0, low_open=False, integer=True),
     "classes": Range(0, 9, low_open=False, integer=True),
