@@ -59,7 +59,8 @@ def test_both_inception_variants_get_lr_01_and_the_same_init():
 @pytest.mark.parametrize("profile", ["quick", "gpu", "paper"])
 def test_table1_same_budget_for_every_row_of_a_model(profile):
     """Every Table 1 and Section 3 row of a model trains the same budget; Table 4's augmentation rows take the
-    experiment's stated ``table4_run`` (at the quick profile: fewer digits, a smaller batch, more epochs)."""
+    experiment's stated ``table4_run`` (at the quick profile: fewer digits, a smaller batch, more epochs), and a
+    random-label row the stated ``random_label_epochs`` of its model (quick: the no-BN Inception)."""
     from rethinking_lib.chapters import ch05_regularization as regularization
 
     exp = experiments.get("table1")
@@ -74,6 +75,9 @@ def test_table1_same_budget_for_every_row_of_a_model(profile):
         assert not s["stop_at_100"]
         if part == "table4":
             assert all(s[k] == v for k, v in exp.config(profile)["table4_run"].items())
+            continue
+        if s["condition"] == "random_labels" and s["model"] in cfg["random_label_epochs"]:
+            assert s["epochs"] == cfg["random_label_epochs"][s["model"]]  # the stated longer budget
             continue
         budgets.setdefault(s["model"], set()).add(s["epochs"])
     assert all(len(b) == 1 for b in budgets.values()), budgets
