@@ -146,8 +146,8 @@ def numbers(exp: str, cfg: dict, base: dict) -> None:
         name = ".".join(map(str, path))
         integer = rng.integer or isinstance(default, int) or (
             isinstance(default, list | tuple) and all(isinstance(x, int) for x in default))
-        if v is None and default is None:
-            continue
+        if v is None:  # None where the profile has a number: a missing key or "none"; the experiment's own
+            continue   # validate (run first) says what it needs
         values = v if isinstance(default, list | tuple) and isinstance(v, list | tuple) else [v]
         for x in values:
             ok = (not isinstance(x, bool) and isinstance(x, int | float) and (not integer or isinstance(x, int))
