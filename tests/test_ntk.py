@@ -9,7 +9,7 @@ from rethinking_lib import experiments
 from rethinking_lib.theory import ntk
 
 QUICK = experiments.get("ntk").base("quick")
-CURVE_TOLERANCE = 0.05   # max |measured - predicted| of ||y - u(k)||^2 / n over every step, p and seed
+CURVE_TOLERANCE = 0.05   # max |measured - predicted| of ||y - u(t)||^2 / n over every step, p and seed
 STEPS_TOLERANCE = 0.25   # |measured - predicted| steps to fit, relative to the predicted, per p (seed means)
 
 

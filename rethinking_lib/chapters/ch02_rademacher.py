@@ -96,7 +96,7 @@ def finite_class_sup(h: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
 
 
 def massart_bound(h: torch.Tensor) -> float:
-    """Massart's lemma: R_hat_n <= max_j ||h_j||_2 sqrt(2 ln k) / n (Mohri et al. 2018, ch. 3)."""
+    """Massart's lemma: R_hat_n <= max_j ||h_j||_2 sqrt(2 ln |H|) / n for |H| functions h_j (Mohri et al. 2018, ch. 3)."""
     return float(h.double().norm(dim=1).max()) * math.sqrt(2 * math.log(h.shape[0])) / h.shape[1]
 
 

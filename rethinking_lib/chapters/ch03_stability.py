@@ -1,22 +1,22 @@
 """Uniform stability of SGD, measured: train on S and on S with one example replaced, compare (Section 2.2).
 
-An algorithm A is eps-uniformly stable if for all samples S, S' of size n that differ in one example,
+An algorithm A is beta-uniformly stable if for all samples S, S' of size n that differ in one example,
 
-    sup_z  E_A[ l(A(S); z) - l(A(S'); z) ]  <=  eps,
+    sup_z  E_A[ l(A(S); z) - l(A(S'); z) ]  <=  beta,
 
-and then its expected generalization gap E[R(A(S)) - R_hat_S(A(S))] is at most eps (Bousquet and Elisseeff
-2002): replacing example i by a fresh one changes the loss on it by at most eps, and the loss of A(S) on a
+and then its expected generalization gap E[R(A(S)) - R_hat_S(A(S))] is at most beta (Bousquet and Elisseeff
+2002): replacing example i by a fresh one changes the loss on it by at most beta, and the loss of A(S) on a
 fresh point is, in distribution, the loss of A(S^(i)) on the replaced training point. Hardt, Recht and Singer
-(2016, their stability bound for convex losses): for a convex, L-Lipschitz, beta-smooth loss, SGD with steps alpha_t <= 2/beta is
-eps-stable with eps <= (2 L^2 / n) sum_t alpha_t. Gradient steps on a convex smooth loss are non-expansive, so
-the two runs only drift apart on the steps that pick the replaced example, each by at most 2 alpha_t L.
+(2016, their stability bound for convex losses): for a convex, L-Lipschitz, nu-smooth loss, SGD with steps eta_t <= 2/nu is
+beta-stable with beta <= (2 L^2 / n) sum_t eta_t. Gradient steps on a convex smooth loss are non-expansive, so
+the two runs only drift apart on the steps that pick the replaced example, each by at most 2 eta_t L.
 
-The bound mentions L, beta, the steps and n: not the labels. Zhang et al.'s point is that uniform stability is
+The bound mentions L, nu, the steps and n: not the labels. Zhang et al.'s point is that uniform stability is
 a property of the algorithm, blind to the data: a guarantee that holds for every S must also hold for random
 labels, where the same algorithm memorizes and the generalization gap is as large as it gets.
 
 Measured here:
-- logistic regression (loss ln(1 + exp(-y <w, x>)), ||x|| <= R gives L = R, beta = R^2 / 4) by plain
+- logistic regression (loss ln(1 + exp(-y <w, x>)), ||x|| <= R gives L = R, nu = R^2 / 4) by plain
   single-example SGD from w = 0, with true and random labels, several seeds; the two runs share the order of
   example indices, so the only difference is the replaced example. Checked against the bound.
 - the MLP of the randomization tests, SGD with momentum as in ``train.fit`` (same seed, same permutation
@@ -46,14 +46,14 @@ CHAPTER = "03_stability"  # its page: book/<CHAPTER>.ipynb, listed in _toc.yml
 
 
 def logistic_constants(x: torch.Tensor) -> dict:
-    """L = R and beta = R^2 / 4 for the logistic loss on inputs with ||x|| <= R: the gradient is
+    """L = R and the smoothness nu = R^2 / 4 (key ``beta``) for the logistic loss on inputs with ||x|| <= R: gradient
     -y sigmoid(-y<w,x>) x (norm <= ||x||) and the Hessian sigmoid'(.) x x^T has sigmoid' <= 1/4."""
     r = float(x.double().norm(dim=1).max())
     return {"R": r, "L": r, "beta": r * r / 4, "max_step": 8 / (r * r)}
 
 
 def logistic_sgd(x: torch.Tensor, y: torch.Tensor, rows: torch.Tensor, alpha: float, every: int) -> torch.Tensor:
-    """Single-example SGD on the logistic loss for R runs at once, from w = 0, constant step ``alpha``.
+    """Single-example SGD on the logistic loss for R runs at once, from w = 0, constant step ``alpha`` (the book's eta).
 
     ``x`` (N, d) the examples, ``y`` (R, N) each run's +-1 labels, ``rows`` (R, T) the example each run uses
     at each step. Returns the weights after every ``every`` steps, shape (T // every, R, d). Deterministic.
@@ -85,7 +85,7 @@ def logistic_loss_gap(w: torch.Tensor, w2: torch.Tensor, x: torch.Tensor) -> tor
 
 
 def hrs_bound(lipschitz: float, steps, alpha: float, n: int) -> torch.Tensor:
-    """Hardt, Recht, Singer (2016), the convex bound: eps_stab <= 2 L^2 sum_{t <= T} alpha_t / n (constant alpha)."""
+    """Hardt, Recht, Singer (2016), the convex bound: beta <= 2 L^2 sum_{t <= T} eta_t / n (constant eta)."""
     return 2 * lipschitz ** 2 * alpha * torch.as_tensor(steps, dtype=torch.float64) / n
 
 
@@ -101,7 +101,7 @@ def convex_experiment(ds: data.Dataset, cfg: dict, seed: int) -> dict:
     const = logistic_constants(x_all)
     alpha = cfg["alpha"]
     if not 0 < alpha <= const["max_step"]:
-        raise ValueError(f"alpha={alpha} must be in (0, 2/beta = {const['max_step']:.3g}] for the HRS bound to apply")
+        raise ValueError(f"alpha={alpha} must be in (0, 2/nu = {const['max_step']:.3g}] for the HRS bound to apply")
     g = torch.Generator().manual_seed(seed)
     true_y = torch.cat([ds.y_train[:n], ds.y_test[:k]]).cpu()
     true_pm = (true_y >= 5).double() * 2 - 1  # the binary task: digit >= 5
@@ -225,7 +225,7 @@ def network_experiment(ds: data.Dataset, cfg: dict, seed: int) -> dict:
 def convex_table(res: dict) -> list[dict]:
     """The logistic-regression setting: n, the constants R, L and K, the step, T steps, runs and the bound at T."""
     cv = res["convex"]
-    return [{"n": cv["n"], "R_x = max ‖x‖": cv["R"], "L": cv["L"], "K (smoothness)": cv["beta"], "2 / K": cv["max_step"],
+    return [{"n": cv["n"], "R_x = max ‖x‖": cv["R"], "L": cv["L"], "ν (smoothness)": cv["beta"], "2 / ν": cv["max_step"],
              "step alpha": cv["alpha"], "steps T": cv["steps"][-1], "runs": cv["runs"], "HRS bound at T": cv["bound"][-1]}]
 
 

@@ -5,10 +5,10 @@ A binary task (two classes: MNIST digits at the quick profile, CIFAR-10 classes 
 centred on the training mean and scaled to unit norm, labels +-1, corrupted at each level p of a grid exactly as
 in chapter 4 (``corrupt.apply`` with ``corrupt.condition_for(p)``; with two classes a corrupted label is a fair
 coin). From the data alone: H-infinity (``theory/ntk.py``), its spectrum, the labels' energy on its top
-eigenvectors, the predicted training curve ``||y - u(k)||^2 = sum_i (1 - eta lambda_i)^(2k) (v_i . (y - u(0)))^2``
+eigenvectors, the predicted training curve ``||y - u(t)||^2 = sum_i (1 - eta mu_i)^(2t) (v_i . (y - u(0)))^2``
 and the complexity ``sqrt(2 y^T H^-1 y / n)``. Then the measurement: a wide two-layer ReLU network
 ``f(x) = (1/sqrt(m)) sum_r a_r relu(w_r . x)``, second layer ``a_r = +-1`` fixed, first layer ``w_r ~ N(0, kappa^2 I)``
-trained by full-batch gradient descent on ``0.5 ||y - u||^2`` with step ``eta = 1 / lambda_max(H)``.
+trained by full-batch gradient descent on ``0.5 ||y - u||^2`` with step ``eta = 1 / mu_max(H)``.
 
 This network is not one of the paper's models and its training is not an SGD run of the engine
 (``engine/runs.py``): it is the object of Arora et al.'s theorems, a few lines of full-batch gradient descent on
@@ -66,7 +66,7 @@ def binary_data(cfg: dict, p: float, seed: int, cache: dict | None = None):
 
 def gradient_descent(x, y, xt, *, width: int, kappa: float, eta: float, steps: int, seed: int, device="cpu") -> dict:
     """Full-batch GD on the first layer of the two-layer ReLU net (second layer fixed): the residual
-    ||y - u(k)||^2 / n at every step, u(0), the test outputs and the distance ||W - W(0)||_F."""
+    ||y - u(t)||^2 / n at every step t, u(0), the test outputs and the distance ||w - w(0)|| of the first layer."""
     import torch
 
     g = torch.Generator().manual_seed(seed)

@@ -9,7 +9,7 @@ def stability_convex(convex: dict, profile: str):
     """Logistic regression: the measured stability gap and parameter divergence against steps, with the HRS bound."""
     fig, ax = figure(width=6.4, height=3.8)
     steps = convex["steps"]
-    ax.plot(steps, convex["bound"], color="#333333", linestyle="--", label=r"HRS bound $2L^2\sum_t\alpha_t/n$")
+    ax.plot(steps, convex["bound"], color="#333333", linestyle="--", label=r"HRS bound $2L^2\sum_t\eta_t/n$")
     for key in ("true_labels", "random_labels"):
         ax.plot(steps, convex[key]["sup_gap"], color=color(key), label=f"{label(key)}: " + r"$E\,\sup_z|\Delta\ell|$")
         ax.plot(steps, convex[key]["divergence"], color=color(key), linestyle=":",

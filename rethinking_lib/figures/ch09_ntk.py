@@ -39,7 +39,7 @@ def label_projections(runs: list[dict], profile: str):
 
 
 def training_curves(runs: list[dict], profile: str):
-    """The residual ||y - u(k)||^2 / n predicted from the spectrum (dashed) beside the network's (solid), per p."""
+    """The residual ||y - u(t)||^2 / n predicted from the spectrum (dashed) beside the network's (solid), per p."""
     fig, ax = style.figure()
     pred, meas = _by_p(runs, "predicted_curve"), _by_p(runs, "measured_curve")
     for p in pred:
@@ -47,7 +47,7 @@ def training_curves(runs: list[dict], profile: str):
         _band(ax, steps, meas[p], color=_p_color(p), label=f"p = {p:g}, network")
         ax.plot(steps, pred[p].mean(0), color=_p_color(p), ls="--", lw=1.2)
     ax.plot([], [], color="#555555", ls="--", label="predicted from H∞ (dashed)")
-    ax.set(yscale="log", xlabel="gradient-descent step k", ylabel="‖y − u(k)‖² / n", title="Predicted and measured training")
+    ax.set(yscale="log", xlabel="gradient-descent step t", ylabel="‖y − u(t)‖² / n", title="Predicted and measured training")
     ax.legend(fontsize=8)
     return style.finish(fig, profile, "mean ± sd over seeds")
 

@@ -1,14 +1,14 @@
 """The neural tangent kernel of a wide two-layer ReLU network, and what it predicts before training.
 
 Arora, Du, Hu, Li & Wang (ICML 2019) and Du, Zhai, Poczos & Singh (ICLR 2019) study
-``f(x) = (1/sqrt(m)) sum_r a_r relu(w_r . x)`` with the second layer ``a_r = +-1`` fixed, the first layer
+``f(x) = (1/sqrt(N)) sum_r a_r relu(w_r . x)`` with the second layer ``a_r = +-1`` fixed, the first layer
 ``w_r ~ N(0, kappa^2 I)`` trained by full-batch gradient descent on ``0.5 ||y - u||^2``. For unit-norm inputs the
 Gram matrix of the gradients at infinite width has the closed form
 
     H_ij = x_i . x_j (pi - arccos(x_i . x_j)) / (2 pi)                                   (``h_infinity``)
 
-and, while the width is large, the residual after k steps of step size eta follows the linear recursion
-``y - u(k) = (I - eta H)^k (y - u(0))``, so ``||y - u(k)||^2 = sum_i (1 - eta lambda_i)^(2k) (v_i . y)^2`` for
+and, while the width is large, the residual after t steps of step size eta follows the linear recursion
+``y - u(t) = (I - eta H)^t (y - u(0))``, so ``||y - u(t)||^2 = sum_i (1 - eta mu_i)^(2t) (v_i . y)^2`` for
 ``u(0) ~ 0`` (``predicted_residual``). Their generalization bound is of order ``sqrt(2 y^T H^-1 y / n)``
 (``complexity``). Everything here is float64 (numpy, or torch on a ``device`` when one is given): the eigenvalues
 that matter for random labels are small, and float32 would lose them. ``solve`` is a Cholesky solve that names the
@@ -147,7 +147,7 @@ def top_energy(v: np.ndarray, y: np.ndarray, fraction: float = 0.1) -> float:
 
 def predicted_residual(lam: np.ndarray, v: np.ndarray, y: np.ndarray, eta: float, steps: np.ndarray,
                        u0: np.ndarray | None = None) -> np.ndarray:
-    """||y - u(k)||^2 = sum_i (1 - eta lambda_i)^(2k) (v_i . (y - u0))^2 for each k in ``steps``."""
+    """||y - u(t)||^2 = sum_i (1 - eta mu_i)^(2t) (v_i . (y - u0))^2 for each step t in ``steps`` (mu_i: H's eigenvalues)."""
     r0 = np.asarray(y, dtype=np.float64) - (0.0 if u0 is None else np.asarray(u0, dtype=np.float64))
     proj = (v.T @ r0) ** 2
     decay = np.abs(1.0 - eta * lam)[None, :] ** (2.0 * np.asarray(steps, dtype=np.float64)[:, None])
