@@ -83,15 +83,13 @@ class Experiment:
             cfg[k] = v
         from . import validate
 
-        # The experiment's own checks first (their messages name the setting in its own terms, e.g. "a positive
-        # integer (e.g. --set n=40)"), then every numeric setting by its declared range (config/validate.RANGES).
-        if self.validate is not None:
-            self.validate(cfg)
+        # Every numeric setting by its declared range (config/validate.RANGES), then the experiment's own checks
+        # (choices, relations between settings, the structure of nested settings).
         validate.numbers(self.name, cfg, self.base(profile))
         if smoke.on():  # the smoke scale (config/smoke.py): shrunk on top of the profile and the overrides
             cfg = smoke.shrink(cfg)
-            if self.validate is not None:
-                self.validate(cfg)
+        if self.validate is not None:
+            self.validate(cfg)
         return cfg
 
     def _check_type(self, key: str, value, default) -> None:

@@ -147,8 +147,11 @@ def numbers(exp: str, cfg: dict, base: dict) -> None:
         integer = rng.integer or isinstance(default, int) or (
             isinstance(default, list | tuple) and all(isinstance(x, int) for x in default))
         if v is None:  # None where the profile has a number: a missing key or "none"; the experiment's own
-            continue   # validate (run first) says what it needs
-        values = v if isinstance(default, list | tuple) and isinstance(v, list | tuple) else [v]
+            continue   # validate says what it needs
+        if isinstance(v, dict) and not isinstance(default, dict):  # one value per dataset / model instead of one
+            values = list(v.values())
+        else:
+            values = v if isinstance(default, list | tuple) and isinstance(v, list | tuple) else [v]
         for x in values:
             ok = (not isinstance(x, bool) and isinstance(x, int | float) and (not integer or isinstance(x, int))
                   and math.isfinite(x) and rng.holds(x))
