@@ -64,7 +64,8 @@ def test_rademacher_linear_check_and_separability_on_a_small_sample():
     sep = rademacher.separability(x, res, seed=0)
     assert sep == {"n": 40, "d": 100, "rank": 40, "checked": 2, "separable": 2}  # n < d: every labeling separates
     nums = rademacher.prose_numbers({"main": {"linear": {"estimate": 0.5}}, "n": 40, "bound": []}, sep)
-    assert nums == {"ch2_linear": 0.5, "ch2_n": 40, "ch2_rank": 40, "ch2_d": 100, "ch2_separable": 2, "ch2_checked": 2}
+    assert nums == {"ch2_linear": 0.5, "ch2_n": 40, "ch2_rank": 40, "ch2_d": 100, "ch2_separable": 2, "ch2_checked": 2,
+                    "ch2_cover_prob": 1.0, "ch2_cover_half": 82}  # Cover: P = 1 up to n = rank + 1; 1/2 at 2(rank + 1)
 
 
 def test_bounds_best_measure_is_a_sentence_not_a_glued_word():
