@@ -299,7 +299,7 @@ def test_convex_experiment_on_blank_images_large_steps_and_dense_records():
     top = stability.convex_experiment(ds, {**cfg, "alpha": out["max_step"]}, seed=0)
     _assert_close(top, _ref_convex(ds, 3, 2, 2, out["max_step"], 4, 0))
     assert top["true_labels"]["path_bound_ok"] and top["random_labels"]["path_bound_ok"]
-    with pytest.raises(ValueError, match="2/beta"):
+    with pytest.raises(ValueError, match="2/nu"):
         stability.convex_experiment(ds, {**cfg, "alpha": 0.0}, seed=0)
 
 

@@ -82,6 +82,8 @@ def _grid(values: list, keep: set) -> list:
 
 
 def _shrink_value(key: str, v, keep: set):
+    if isinstance(v, dict) and v and all(_number(x) for x in v.values()):  # one number per model / dataset:
+        return {k: _shrink_value(key, x, keep) for k, x in v.items()}      # the setting's own rule for each
     if isinstance(v, dict):
         return shrink(v, _top=False)
     if isinstance(v, (list, tuple)) and v and all(_number(x) for x in v):
