@@ -588,7 +588,7 @@ EXPERIMENTS = {
                "nobn_fallback": settings.NOBN_FALLBACK, "checkpoint": True, "seeds": settings.SEEDS, "seed_models": None,
                "random_label_epochs": {}},
         deltas={"gpu": _DELTAS["gpu"],
-                "quick": {**_DELTAS["quick"], "table4_run": TABLE4_QUICK, "random_label_epochs": {NOBN: 100},
+                "quick": {**_DELTAS["quick"], "table4_run": TABLE4_QUICK,
                           "seed_models": ["alexnet_small", "mlp_1x512", "mlp_3x512"]}},
         reasons={"gpu": "the CIFAR-10 subset of every gpu run (settings.GPU_DELTA); Section 3's weight-decay rows "
                         "(random labels) on 3 seeds, the Table 1 rows on one: whether a model fits with weight decay "
@@ -601,10 +601,7 @@ EXPERIMENTS = {
                           f"labels, random crop / flip + rotation) train on {TABLE4_QUICK['n_train']} digits at batch "
                           f"{TABLE4_QUICK['batch_size']} for {TABLE4_QUICK['epochs']} epochs: on the 256 digits of the "
                           "other rows at batch 128 the augmented random labels are not fitted within 100 epochs on 2 CPU "
-                          "cores; the no-BN Inception's random-label row trains 100 epochs, its other rows the model's "
-                          "36: its fallback fits true labels by epoch 26 but random labels only at epoch 84 (seed 0, "
-                          "measured 2026-12-05), and a longer budget for the random-label row alone can only help "
-                          "random labels fit, not change the true-label rows (each 100-epoch run costs ~45 s)"},
+                          "cores"},
         doc="Table 1: train/test accuracy with and without random crop and weight decay, true and random labels; "
             "Section 3's weight-decay rows on several seeds; Table 4's augmentation rows."),
     "fig2": Experiment(
