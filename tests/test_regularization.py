@@ -119,7 +119,7 @@ def test_table4_random_labels_are_fitted_with_data_augmentation(table1):
         assert r["train_acc"] >= 0.9, r
         assert abs(r["test_acc"] - 0.1) <= 0.1, r
     assert table1["summary"]["table4_random_labels"]["flip_rotate"]["epochs_to_fit"] == rows["flip_rotate"]["epochs_to_fit"]
-    assert regularization.prose_numbers(table1)["ch5_t4_flip_rotate_paper"] == 99.28
+    assert "99.28%" in regularization.table4_sentence(table1)  # the paper's Table 4 value beside ours
 
 
 @pytest.mark.slow
