@@ -71,9 +71,9 @@ TABLE2 = [
 ALEXNET_IMAGENET_TOP5_TEST = 83.6  # Krizhevsky et al. 2012, listed in Table 2 for reference
 
 # --- Appendix E, Table 4: random labels with data augmentation or weight decay, training accuracy % -----------
-# [P, unchecked] The paper's Appendix E (arXiv 1611.03530v2), entered from memory: the project's summary of the
-# paper (PAPER.md) does not list Table 4 and no copy of the appendix was reachable offline to check the values
-# (a public reproduction, github alirezasakhaei/FoLIProject, names Table 4's settings but quotes no numbers).
+# [P, unchecked] The paper's Appendix E (arXiv 1611.03530v2), entered from memory: no copy of the appendix was at
+# hand to check the values against (a public reproduction, github alirezasakhaei/FoLIProject, names Table 4's
+# settings but quotes no numbers).
 # Chapter 5 says so beside them. "random_crop": a random 28x28 window; "flip_rotate": random left-right flip and
 # rotation up to 25 degrees; "weight_decay": the coefficient is not stated. Small Inception with weight decay
 # is in Section 3's text (it fits: SECTION3_WEIGHT_DECAY_RANDOM), not given a number here.

@@ -25,8 +25,9 @@ def test_summary_has_every_measure(result):
 
 
 def test_data_dependent_bound_non_vacuous_for_true_labels_vacuous_for_random(result):
-    """Issue 21's acceptance, on the stored quick run: prior mean trained on S_a, posterior trained on all of S from
-    it (it memorized S), bound on S_b; on a binary task a bound >= 0.5 is no better than a coin flip."""
+    """The data-dependent bound separates the labels at the quick profile, on the stored run: prior mean trained
+    on S_a, posterior trained on all of S from it (it memorized S), bound on S_b;
+    on a binary task a bound >= 0.5 is no better than a coin flip."""
     t, r = (result["summary"][c]["data_prior"] for c in ("true_labels", "random_labels"))
     assert result["summary"]["true_labels"]["pac_bayes_bound_data_prior"] < 0.5
     assert result["summary"]["random_labels"]["pac_bayes_bound_data_prior"] >= 0.5

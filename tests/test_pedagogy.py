@@ -1,4 +1,4 @@
-"""What issue 21 asks of every chapter page, checked on the notebooks' source: the key proofs are written out as
+"""What a lecturer needs of every chapter page, checked on the notebooks' source: the key proofs are written out as
 ``prf:proof`` blocks (not sketches) right after the statements they prove; every exercise carries a difficulty mark;
 every chapter ends with a self-check whose answers are hidden; and the code of the solutions that show code runs as
 printed (a missing import fails here, not in a reader's hands)."""
@@ -22,8 +22,7 @@ PROOFS = [
     ("01_pac_learning", "thm-nfl"),                    # the lower bound behind "uniform convergence is vacuous here"
     ("02_rademacher", "thm-rademacher-general"),       # symmetrization + McDiarmid
     ("07_implicit_regularization", "thm-sgd-minnorm-convergence"),  # SGD from zero -> the minimum-norm solution
-    # The fifth proof of issue 21, the PAC-Bayes theorem via Donsker-Varadhan, is chapter 8's (written on
-    # branch h21b): this entry fails on a branch that does not have it yet.
+    # The PAC-Bayes theorem via Donsker-Varadhan (chapter 8).
     ("08_beyond", "thm-pac-bayes"),
 ]
 # solutions whose code must run as printed (cheap: each well under a second)

@@ -37,7 +37,7 @@ theory/ntk.py
   _naming_rows (caught).
 - duplicate_rows' tol 1e-10 (naming the repeated rows): test_ntk::test_complexity_solve_and_the_singular_error_naming_rows
   (caught).
-theory/finite.py: NaN / inf refused up front (issue 22's non-finite item, its own tests); not mutation-checked here.
+theory/finite.py: NaN / inf refused up front (tests/test_finite.py); not mutation-checked here.
 theory/measures.py: sharpness's search bracket sigma in [1e-5, 1]: a search range, not a safeguard; no test.
 engine/data.py: whiten's std floor 1/sqrt(N) (constant images): test_data::test_whitening_matches_numpy_per_image
   _standardization (caught).
