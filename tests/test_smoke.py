@@ -119,7 +119,7 @@ def test_smoke_shrinks_every_experiment_but_keeps_models_and_hyperparameters(pro
         for s in specs:
             assert s["epochs"] <= smoke.EPOCHS, name
             if s["dataset"] in runs.DATA_SIZES:
-                assert s["n_train"] <= smoke.SIZE and s["n_test"] <= smoke.SIZE, name
+                assert s["n_train"] <= smoke.RUN_SIZE and s["n_test"] <= smoke.RUN_SIZE, name
         real_models = {(s["model"], s["width"], s["lr"], s["batch_size"], s["precision"]) for s in real_specs}
         assert {(s["model"], s["width"], s["lr"], s["batch_size"], s["precision"]) for s in specs} <= real_models \
             or name == "table2", name

@@ -16,8 +16,8 @@ code path, and shrinks:
   ``GRID`` to its first, middle and last point, keeping any point another setting names (e.g. ``summary_p``);
 - an empty ``root`` (an ImageFolder tree) to the stand-in tree in the data folder, when there is one.
 
-A training run's spec (``runs.spec``) is capped at ``SIZE`` training and test examples too (a run that an
-experiment's code builds with "all the test set"). The config then holds ``smoke: True``, so a smoke run's record
+A training run's spec (``runs.spec``) is capped at ``RUN_SIZE`` training and test examples (a run that an
+experiment's code builds with "all the test set" too). The config then holds ``smoke: True``, so a smoke run's record
 says so and its key differs from the real profile's; every page built so shows a warning that it is a smoke run,
 not a result (``pages/notebook.setup``; ``tools/build_book.py --smoke`` adds a banner to every page).
 """
@@ -31,6 +31,7 @@ from ..engine import standin
 
 ENV = standin.SMOKE_ENV
 SIZE = standin.SMOKE_SIZE  # examples per size setting (64: chapter 6 checks deep_ks <= deep_n, its grid reaches 64)
+RUN_SIZE = standin.SMOKE_RUN_SIZE  # examples of a training run (training and test alike)
 MIN_SIZE = 8   # the smallest point of a scaled size grid
 EPOCHS = 1
 STEPS = 10
