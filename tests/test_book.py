@@ -276,6 +276,29 @@ def test_asset_fetch_checks_the_pinned_hash_and_names_the_url(tmp_path, monkeypa
         "https://registry.npmjs.org/@jupyter-widgets/html-manager/-/html-manager-1.0.15.tgz"
 
 
+def test_two_builds_fetch_the_assets_one_at_a_time(tmp_path, monkeypatch):
+    """.ci/run starts two builds at once: the second waits for the first's asset fetch instead of clearing the cache
+    under it (a race that once left an empty tarball)."""
+    import threading
+
+    inside, overlaps = [], []
+
+    def slow_fetch(cache):
+        overlaps.extend(inside)
+        inside.append(1)
+        time.sleep(0.3)
+        inside.pop()
+        return cache
+
+    monkeypatch.setattr(build_book, "_npm_assets", slow_fetch)
+    threads = [threading.Thread(target=build_book.npm_assets, args=(tmp_path / "assets",)) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not overlaps
+
+
 # --- rendering an edition from stored runs (--no-train) --------------------------------------------------------
 
 def fake_plan(missing: dict[str, list[str]]):
