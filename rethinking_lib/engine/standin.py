@@ -33,8 +33,9 @@ MARKER = "STANDIN.json"
 SMOKE_ENV = "RETHINKING_SMOKE"  # the smoke scale's switch (config/smoke.py), read here for the engine's part
 SMOKE_SIZE = 64  # at the smoke scale, the most examples of a size setting (config/smoke.py)
 # ... and of a training run (runs.spec) on a dataset of known size, training and test alike: full-width CNNs on the
-# CPU cost ~0.4 s a step at 64 images, and a smoke build trains a few hundred such runs (measured: 32 halves it)
-SMOKE_RUN_SIZE = 32
+# CPU cost ~0.4 s a step at 64 images and a smoke build trains ~60 runs (measured, chapter 5's Table 1 at the gpu
+# profile on one core: 21 s at 64, 10 s at 32, 6.5 s at 16)
+SMOKE_RUN_SIZE = 16
 CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
 CIFAR10_DIR = "cifar-10-batches-py"
 CIFAR10_TRAIN = [f"data_batch_{i}" for i in range(1, 6)]
