@@ -348,27 +348,6 @@ def test_no_train_safety_net_stops_a_chapter_that_would_train(tmp_path, monkeypa
 
 
 @pytest.mark.book
-def test_no_render_executes_then_skip_execute_renders_the_same_copies(tmp_path, monkeypatch, capsys, build_env):
-    """--no-render stops after executing (no HTML); --skip-execute then renders those executed copies, unexecuted
-    again: .ci/run splits a smoke build so, to start the edition from its store while it renders."""
-    root = mini_book(tmp_path / "book", {"ch": ["x = 6 * 7", "print(x)"]})
-    store = ["--results", str(tmp_path / "store")]
-    assert build_book.main(["--root", str(root), *store, "--no-render", "--no-check"]) == 0
-    executed = root / "_build" / "executed" / "book" / "ch.ipynb"
-    assert executed.exists() and not (root / "_build" / "html").exists()
-    assert "[render] not yet (--no-render)" in capsys.readouterr().out
-    executed_text = executed.read_text()
-    def execute_nothing(root, src, notebooks, **kw):
-        assert not notebooks, f"--skip-execute executed {notebooks}"
-        return {}
-
-    monkeypatch.setattr(build_book, "execute_all", execute_nothing)
-    assert build_book.main(["--root", str(root), *store, "--skip-execute", "--no-check"]) == 0
-    assert executed.read_text() == executed_text
-    assert "42" in (root / "_build" / "html" / "book" / "ch.html").read_text()
-
-
-@pytest.mark.book
 def test_build_fails_naming_the_chapter_and_cell(tmp_path):
     root = mini_book(tmp_path, {"fine": ["x = 1"], "broken": ["y = 2", "1 / 0"]})
     proc = build(root, "--no-check")

@@ -425,9 +425,6 @@ def main(argv: list[str] | None = None) -> int:
                     help="execute only these chapters (file stems); the others keep their last executed copy")
     ap.add_argument("--skip-execute", action="store_true", help="render the existing executed copies")
     ap.add_argument("--no-check", action="store_true", help="skip the headless-browser check of the HTML")
-    ap.add_argument("--no-render", action="store_true",
-                    help="execute the chapters, then stop: render (and check) later with --skip-execute, e.g. while "
-                         "another build uses the store this one filled")
     ap.add_argument("--prerequisites", action="store_true", help="check what the build needs, then stop")
     ap.add_argument("--profile", default="quick", choices=PROFILES, help="the profile the chapters run (default quick)")
     ap.add_argument("--results", type=Path, default=None, metavar="DIR",
@@ -503,10 +500,6 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"[execute] WARNING {nb} has never been executed: rendering it without outputs", flush=True)
                 shutil.copy2(root / nb, src / nb)
         timings["execute (all)"] = time.perf_counter() - t0
-        if args.no_render:
-            print(f"[render] not yet (--no-render): the executed chapters are in {src}; render them with "
-                  "--skip-execute", flush=True)
-            return 0
 
         t0 = time.perf_counter()
         render(src, out_root)
