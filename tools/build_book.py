@@ -50,11 +50,6 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-try:
-    import fcntl  # POSIX: the asset fetch takes a lock (npm_assets)
-except ImportError:  # Windows: no lock; two builds must not fetch at once
-    fcntl = None
-
 import book_sphinx
 import check_html
 from book_toc import GENERATED, REPO, BuildError, toc_files
@@ -312,10 +307,9 @@ def extract_tgz(tgz: Path, dest: Path, *, use_filter: bool | None = None) -> Non
 def npm_assets(cache: Path) -> Path:
     """Fetch the pinned npm packages once into ``cache``; returns the folder with them unpacked. Two builds that
     start at once (.ci/run's smoke builds) take turns: the second finds what the first fetched."""
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    with open(cache.parent / f".{cache.name}.lock", "a") as lock:
-        if fcntl is not None:
-            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+    from rethinking_lib.store import results
+
+    with results.file_lock(cache.parent / f".{cache.name}.lock"):
         return _npm_assets(cache)
 
 

@@ -465,7 +465,7 @@ def table4_table(res: dict) -> list[dict]:
     """Appendix E's Table 4 augmentation rows: random labels with random crop / flip + rotation, beside the paper's."""
     fit = f"first epoch >= {100 * res.get('overfit_acc', OVERFIT_ACC):.0f}%"
     return [{"model": runs.label(r["model"]) + ", random labels", "augmentation": AUGMENT_NAME[r["random_crop"]],
-             "training images": r["n_train"], "test images": r.get("n_test"), "batch": r["batch_size"],
+             "training images": r["n_train"], "test images": r["n_test"], "batch": r["batch_size"],
              "epochs": r["epochs"],
              "train % (final)": _pct(r["train_acc"]), "test % (final)": _pct(r["test_acc"]), fit: r.get("epochs_to_fit"),
              "first epoch at 100%": r["epochs_to_100"], "train % (reported, Table 4)": r["paper_train"]}
@@ -600,9 +600,6 @@ _DELTAS = {"gpu": _settings(settings.GPU_DELTA), "quick": {**_settings(settings.
 # accuracy of these rows only has to show chance, so it is measured on 64 test digits: evaluating 256 after every
 # epoch was a third of each run's time (each run ~30 s on one CI core).
 TABLE4_QUICK = {"n_train": 64, "n_test": 64, "batch_size": 16, "epochs": 200}
-# The no-BN Inception's fallback fits true labels by epoch 27-57 (seeds 0-2; 30 with weight decay) but random labels
-# only at epoch 87 (CI build, 2026-12-05): its random-label row gets 100 epochs, its other rows 70 (settings.QUICK_DELTA).
-QUICK_RANDOM_LABEL_EPOCHS = {NOBN: 100}
 EXPERIMENTS = {
     "table1": Experiment(
         "table1", table1, specs=table1_specs, validate=validate_table1,
@@ -611,7 +608,7 @@ EXPERIMENTS = {
                "random_label_epochs": {}},
         deltas={"gpu": _DELTAS["gpu"],
                 "quick": {**_DELTAS["quick"], "table4_run": TABLE4_QUICK,
-                          "random_label_epochs": QUICK_RANDOM_LABEL_EPOCHS,
+                          "random_label_epochs": settings.QUICK_RANDOM_LABEL_EPOCHS,
                           "seed_models": ["alexnet_small", "mlp_1x512", "mlp_3x512"]}},
         reasons={"gpu": "the CIFAR-10 subset of every gpu run (settings.GPU_DELTA); Section 3's weight-decay rows "
                         "(random labels) on 3 seeds, the Table 1 rows on one: whether a model fits with weight decay "
@@ -625,7 +622,7 @@ EXPERIMENTS = {
                           f"{TABLE4_QUICK['batch_size']} for {TABLE4_QUICK['epochs']} epochs (tested on "
                           f"{TABLE4_QUICK['n_test']}): on the 256 digits of the other rows at batch 128 the augmented "
                           "random labels are not fitted within 100 epochs on 2 CPU cores; the no-BN Inception's "
-                          f"random-label row trains {QUICK_RANDOM_LABEL_EPOCHS[NOBN]} epochs, its other rows "
+                          f"random-label row trains {settings.QUICK_RANDOM_LABEL_EPOCHS[NOBN]} epochs, its other rows "
                           f"{settings.QUICK_DELTA[NOBN]['epochs']}: its fallback fits random labels only at epoch 87"},
         doc="Table 1: train/test accuracy with and without random crop and weight decay, true and random labels; "
             "Section 3's weight-decay rows on several seeds; Table 4's augmentation rows."),

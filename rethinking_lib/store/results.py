@@ -183,28 +183,34 @@ def load_or_run(experiment: str, config: Any, fn: Callable[[], Any], *, seed: in
 
 
 @contextlib.contextmanager
-def run_lock(experiment: str, config: Any, out: str | os.PathLike | None = None):
-    """Hold an exclusive lock on one run across processes while it is computed.
-
-    Two processes that need the same run at once (two chapters the book build executes in parallel share
-    runs, e.g. Table 1's plain rows are Figure 1's; a test beside a notebook) then compute it once: the
-    second waits, and ``load_or_run`` serves it what the first stored. A POSIX ``flock`` on
-    ``<results>/locks/<experiment>-<key>.lock``; the OS drops it if the process dies. Where ``fcntl`` is
-    missing (Windows) there is no lock: a shared run may be computed twice (writes stay atomic).
-    """
+def file_lock(path: str | os.PathLike):
+    """Hold an exclusive POSIX ``flock`` on ``path`` (created, with its folder) across processes; the OS drops it if
+    the process dies. Where ``fcntl`` is missing (Windows) there is no lock."""
     try:
         import fcntl
     except ImportError:  # pragma: no cover - not POSIX
         yield
         return
-    folder = results_dir(out) / "locks"
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / f"{experiment}-{config_key(experiment, config)}.lock", "a") as f:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as f:
         fcntl.flock(f, fcntl.LOCK_EX)
         try:
             yield
         finally:
             fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def run_lock(experiment: str, config: Any, out: str | os.PathLike | None = None):
+    """Hold an exclusive lock on one run across processes while it is computed.
+
+    Two processes that need the same run at once (two chapters the book build executes in parallel share
+    runs, e.g. Table 1's plain rows are Figure 1's; a test beside a notebook) then compute it once: the
+    second waits, and ``load_or_run`` serves it what the first stored. A ``file_lock`` on
+    ``<results>/locks/<experiment>-<key>.lock``. Where ``fcntl`` is missing (Windows) there is no lock: a shared
+    run may be computed twice (writes stay atomic).
+    """
+    return file_lock(results_dir(out) / "locks" / f"{experiment}-{config_key(experiment, config)}.lock")
 
 
 def checkpoint_path(experiment: str, config: Any, out: str | os.PathLike | None = None) -> Path:
