@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -68,6 +69,20 @@ def test_kendall_is_tau_b():
     tau_b = sum(s) / math.sqrt((len(pairs) - tied_x) * len(pairs))  # no ties in the gap: 3 / sqrt(3 * 6)
     assert tau_a == pytest.approx(0.5) and tau_b == pytest.approx(1 / math.sqrt(2))
     assert measures.kendall(measure, gap) == pytest.approx(tau_b) != pytest.approx(tau_a)
+
+
+def test_kendall_matches_scipy_with_ties_in_either_list():
+    from scipy.stats import kendalltau
+
+    rng = np.random.default_rng(0)
+    for n in (2, 3, 7, 30):
+        for _ in range(20):
+            x, y = rng.integers(0, 4, n).tolist(), rng.integers(0, 4, n).tolist()  # many ties, some in both
+            x = [math.inf if v == 3 else v for v in x]  # an unbounded measure: infinities tie with each other
+            want = kendalltau(x, y).statistic
+            got = measures.kendall(x, y)
+            assert (math.isnan(got) and math.isnan(want)) or got == pytest.approx(want, abs=1e-12), (x, y)
+    assert math.isnan(measures.kendall([1.0, math.nan, 2.0], [1.0, 2.0, 3.0]))  # scipy's default: NaN propagates
 
 
 def test_measures_on_a_known_network():

@@ -23,9 +23,11 @@ def fake_package(tmp_path, monkeypatch):
         return tmp_path
 
     monkeypatch.setattr(provenance, "PACKAGE_DIR", tmp_path)
+    provenance.imported_modules.cache_clear()
     provenance.source_closure.cache_clear()
     provenance.source_hash.cache_clear()
     yield write
+    provenance.imported_modules.cache_clear()
     provenance.source_closure.cache_clear()
     provenance.source_hash.cache_clear()
 

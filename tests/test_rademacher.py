@@ -350,6 +350,10 @@ def test_cover_probability_is_the_counting_theorem():
         assert all(a >= b for a, b in zip(ps, ps[1:], strict=False))  # non-increasing from n = r + 1 on
         assert r > 50 or ps[1] < 1  # it starts falling at n = r + 2 (by 2^-(r+1), below float precision for large r)
     assert rademacher.cover_probability(1000, 510) == pytest.approx(0.757, abs=0.002)
+    from scipy.stats import binom
+
+    for n, r in [(1, 0), (5, 10), (37, 12), (1000, 510)]:
+        assert rademacher.cover_probability(n, r) == pytest.approx(binom.cdf(r, n - 1, 0.5), abs=1e-12)
     for n, r in ((5, 2), (9, 3), (12, 4)):
         count = 2 * sum(math.comb(n - 1, j) for j in range(r + 1))
         assert rademacher.cover_probability(n, r) == pytest.approx(count / 2 ** n, rel=1e-12)

@@ -259,11 +259,11 @@ def linearly_separable(x: torch.Tensor, y: torch.Tensor) -> bool:
 def cover_probability(n: int, r: int) -> float:
     """Cover (1965): the probability that a uniformly random labeling of n points in general position in R^r is
     separable by an affine hyperplane, C(n, r + 1) / 2^n = P(Binomial(n - 1, 1/2) <= r)."""
-    from scipy.stats import binom
+    from scipy.special import bdtr  # the binomial CDF (scipy.stats.binom.cdf), without scipy.stats' ~1 s import
 
     if n < 1 or r < 0:
         raise ValueError(f"cover_probability(n={n}, r={r}): pass n >= 1 points and a dimension r >= 0")
-    return float(binom.cdf(r, n - 1, 0.5))
+    return float(bdtr(min(r, n - 1), n - 1, 0.5))
 
 
 def rademacher_bound(train_error: float, complexity: float, n: int, delta: float = 0.05) -> float:

@@ -43,8 +43,10 @@ def module_file(module: str) -> Path | None:
     return None
 
 
-def imported_modules(module: str) -> set[str]:
-    """The ``rethinking_lib`` modules ``module``'s source imports anywhere (top level or inside functions)."""
+@functools.cache
+def imported_modules(module: str) -> frozenset[str]:
+    """The ``rethinking_lib`` modules ``module``'s source imports anywhere (top level or inside functions). Read
+    once per process, like ``source_closure``: the closures of a kernel's several experiments share most modules."""
     path = module_file(module)
     if path is None:
         return set()
@@ -65,7 +67,7 @@ def imported_modules(module: str) -> set[str]:
         elif (isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", None)) == "import_module"
               and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
             found.add(node.args[0].value)
-    return {m for m in found if module_file(m) is not None and m != module}
+    return frozenset(m for m in found if module_file(m) is not None and m != module)
 
 
 @functools.cache

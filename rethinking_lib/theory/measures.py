@@ -130,13 +130,22 @@ def kendall(measure: list[float], gap: list[float]) -> float:
 
     tau-b = (C - D) / sqrt((N0 - T_x)(N0 - T_y)), with C / D the concordant / discordant pairs, N0 = N(N-1)/2 and
     T_x / T_y the pairs tied in the measure / the gap. Without ties it equals tau-a = (C - D) / N0; with ties (e.g.
-    bounds that all clip at 1) tau-b is larger in magnitude and can still reach +-1.
+    bounds that all clip at 1) tau-b is larger in magnitude and can still reach +-1. NaN when either list is
+    constant (no untied pair) or holds a NaN, as scipy's ``kendalltau``; infinities are ordered values (two equal
+    ones tie). Every pair is compared: a few dozen networks at most.
     """
-    from scipy.stats import kendalltau
-
     if len(measure) != len(gap) or len(measure) < 2:
         raise ValueError("kendall needs two lists of the same length >= 2 (one value per trained network)")
-    return float(kendalltau(measure, gap).statistic)
+    x, y = np.asarray(measure, dtype=float), np.asarray(gap, dtype=float)
+    if np.isnan(x).any() or np.isnan(y).any():
+        return float("nan")
+    i, j = np.triu_indices(len(x), k=1)  # every pair once
+    order = lambda v: (v[i] > v[j]).astype(int) - (v[i] < v[j])  # noqa: E731  +1, -1, or 0 for a tie
+    sx, sy = order(x), order(y)
+    untied_x, untied_y = np.count_nonzero(sx), np.count_nonzero(sy)  # N0 - T_x, N0 - T_y
+    if untied_x == 0 or untied_y == 0:
+        return float("nan")
+    return float(np.sum(sx * sy) / math.sqrt(untied_x * untied_y))
 
 
 def all_measures(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, seed: int = 0) -> dict:
