@@ -49,7 +49,7 @@ def imported_modules(module: str) -> frozenset[str]:
     once per process, like ``source_closure``: the closures of a kernel's several experiments share most modules."""
     path = module_file(module)
     if path is None:
-        return set()
+        return frozenset()
     is_pkg = path.name == "__init__.py"
     base = module.split(".") if is_pkg else module.split(".")[:-1]
     found: set[str] = set()
