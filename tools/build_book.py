@@ -74,9 +74,34 @@ NPM_ASSETS = {
 MATHJAX_PARTS = ["tex-mml-chtml.js", "input", "output", "ui", "a11y", "adaptors", "sre"]
 
 
-def copy_sources(root: Path, src: Path, notebooks: set[Path], *, smoke: bool = False) -> None:
-    """Mirror the book's non-notebook files (pages, bibliography, images) and the config into the build copy.
-    ``smoke``: the copy's ``_config.yml`` gets a banner on every page saying this is a smoke run."""
+def start_generated(src: Path) -> dict[str, tuple[subprocess.Popen, Path]]:
+    """Start writing the GENERATED pages (``python -m rethinking_lib ...``, each into a temporary file in the build
+    copy): they run while the chapters execute, and ``finish_generated`` puts them in place before the render."""
+    src.mkdir(parents=True, exist_ok=True)
+    started = {}
+    for rel, args in GENERATED.items():  # written from the code: a page of settings cannot go stale
+        tmp = src / f".{Path(rel).name}.{os.getpid()}.tmp"
+        with open(tmp, "w") as out:
+            started[rel] = (subprocess.Popen([sys.executable, *args], stdout=out, stderr=subprocess.PIPE, text=True), tmp)
+    return started
+
+
+def finish_generated(src: Path, started: dict[str, tuple[subprocess.Popen, Path]]) -> None:
+    """Wait for the pages ``start_generated`` started and move each into place; raises BuildError naming a command
+    that failed."""
+    for rel, (proc, tmp) in started.items():
+        _, err = proc.communicate()
+        if proc.returncode:
+            tmp.unlink(missing_ok=True)
+            raise BuildError(f"{rel}: 'python {' '.join(proc.args[1:])}' failed (exit {proc.returncode}):\n{err[-2000:]}")
+        (src / rel).parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp, src / rel)
+
+
+def copy_sources(root: Path, src: Path, notebooks: set[Path], *, smoke: bool = False, generate: bool = True) -> None:
+    """Mirror the book's non-notebook files (pages, bibliography, images) and the config into the build copy, and
+    (``generate``) write the GENERATED pages. ``smoke``: the copy's ``_config.yml`` gets a banner on every page
+    saying this is a smoke run."""
     src.mkdir(parents=True, exist_ok=True)
     for name in ("_config.yml", "_toc.yml"):
         shutil.copy2(root / name, src / name)
@@ -99,12 +124,8 @@ def copy_sources(root: Path, src: Path, notebooks: set[Path], *, smoke: bool = F
                 continue
             (src / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, src / rel)
-    for rel, args in GENERATED.items():  # written from the code: a page of settings cannot go stale
-        proc = subprocess.run([sys.executable, *args], capture_output=True, text=True)
-        if proc.returncode:
-            raise BuildError(f"{rel}: 'python {' '.join(args)}' failed (exit {proc.returncode}):\n{proc.stderr[-2000:]}")
-        (src / rel).parent.mkdir(parents=True, exist_ok=True)
-        (src / rel).write_text(proc.stdout)
+    if generate:
+        finish_generated(src, start_generated(src))
 
 
 def kernel_dir(build: Path) -> Path:
@@ -447,6 +468,7 @@ def main(argv: list[str] | None = None) -> int:
     src = build / "executed"
     timings: dict[str, float] = {}
     skipped = None
+    generated = {}
     try:
         t0 = time.perf_counter()
         pages = toc_files(root)
@@ -461,6 +483,8 @@ def main(argv: list[str] | None = None) -> int:
         given = args.results or os.environ.get("RETHINKING_RESULTS")
         results = Path(given or build / "results").resolve()
         skipped = prerequisites(browser=not args.no_check)
+        if not args.prerequisites:
+            generated = start_generated(src)  # beside the store check and the chapters: ~2 s of imports each
         if args.no_train and run:
             check_stored(args.profile, results, [nb.stem for nb in run], accept_other_code=args.accept_other_code)
         timings["prerequisites"] = time.perf_counter() - t0
@@ -470,7 +494,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(skipped)
             return 0
 
-        copy_sources(root, src, set(notebooks), smoke=args.smoke)
+        copy_sources(root, src, set(notebooks), smoke=args.smoke, generate=False)
         t0 = time.perf_counter()
         install_assets(Path(os.environ.get("RETHINKING_ASSETS", REPO / "_build" / "assets")), src)
         timings["assets"] = time.perf_counter() - t0
@@ -496,6 +520,8 @@ def main(argv: list[str] | None = None) -> int:
         timings["execute (all)"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
+        finish_generated(src, generated)
+        generated = {}
         render(src, out_root)
         timings["render"] = time.perf_counter() - t0
 
@@ -512,6 +538,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nBUILD FAILED: {e}", file=sys.stderr, flush=True)
         return 1
     finally:
+        for proc, tmp in generated.values():  # a build that stopped early: its pages are not needed
+            proc.kill()
+            proc.communicate()
+            tmp.unlink(missing_ok=True)
         if timings:
             print("\nstage timings (wall s):\n" + "\n".join(f"  {k:<40} {v:7.1f}" for k, v in timings.items()))
     print(f"\nbook built: {build / 'html' / 'index.html'}")
