@@ -118,12 +118,18 @@ def test_smoke_shrinks_every_experiment_but_keeps_models_and_hyperparameters(pro
         assert len(specs) <= len(real_specs) or name in ("table2",), name
         for s in specs:
             assert s["epochs"] <= smoke.EPOCHS, name
-            if s["dataset"] in runs.DATA_SIZES:
-                assert s["n_train"] <= smoke.RUN_SIZE and s["n_test"] <= smoke.RUN_SIZE, name
+            assert s["n_train"] <= smoke.RUN_SIZE and s["n_test"] <= smoke.RUN_SIZE, name  # an ImageFolder's too
         real_models = {(s["model"], s["width"], s["lr"], s["batch_size"], s["precision"]) for s in real_specs}
         assert {(s["model"], s["width"], s["lr"], s["batch_size"], s["precision"]) for s in specs} <= real_models \
             or name == "table2", name
         assert not {runs.key(s) for s in specs} & {runs.key(s) for s in real_specs}, name
+
+
+def test_smoke_caps_every_run_an_imagefolder_tree_included(standin_dir, smoke_on):
+    tree = str(standin.imagefolder(standin_dir))
+    for dataset, root in (("cifar10", None), ("folder", tree)):
+        s = runs.spec(model="inception_small", dataset=dataset, root=root, n_train=64, n_test=None)
+        assert (s["n_train"], s["n_test"]) == (smoke.RUN_SIZE, smoke.RUN_SIZE), dataset
 
 
 def test_grid_rule_keeps_ends_and_named_points():
