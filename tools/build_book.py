@@ -382,20 +382,20 @@ def render(src: Path, root: Path) -> None:
 
 
 def chapter_plan(profile: str, results: Path, *, accept_other_code: bool = False) -> list[dict]:
-    """``python -m rethinking_lib plan --profile P --json --out RESULTS``: one dict per chapter, with "chapter",
-    "missing" and "runs" ([{"experiment", "desc", "stored"}, ...]). With ``accept_other_code`` the plan runs
-    with ``RETHINKING_ACCEPT_OTHER_CODE=1`` (runs stored by other code then count as stored)."""
-    cmd = [sys.executable, "-m", "rethinking_lib", "plan", "--profile", profile, "--json", "--out", str(results)]
-    env = dict(os.environ, **({"RETHINKING_ACCEPT_OTHER_CODE": "1"} if accept_other_code else {}))
+    """``python -m rethinking_lib plan``'s plan, in this process (which loads the package to order the chapters
+    anyway): one dict per chapter, with "chapter", "missing" and "runs" ([{"experiment", "desc", "stored"}, ...]).
+    With ``accept_other_code`` (``$RETHINKING_ACCEPT_OTHER_CODE=1``, which the chapters' kernels get too) runs
+    stored by other code count as stored."""
+    from rethinking_lib.planning import plan
+    from rethinking_lib.store import results as store
+
+    if accept_other_code:
+        os.environ[store.ACCEPT_ENV] = "1"
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
-    except subprocess.TimeoutExpired:
-        raise BuildError(f"--no-train: {' '.join(cmd[1:])} took over 5 minutes") from None
-    if proc.returncode != 0:
-        last = (proc.stderr.strip().splitlines() or ["(no message)"])[-1]
-        raise BuildError(f"--no-train: {' '.join(cmd[1:])} failed (exit {proc.returncode}): {last}")
-    data = json.loads(proc.stdout)
-    return data["chapters"] if isinstance(data, dict) else data
+        return plan.chapter_plan(profile, out=results)
+    except Exception as e:  # a broken store or config: say where, as the build's one-line failure
+        raise BuildError(f"--no-train: the plan of the stored runs at profile {profile} in {results} failed: "
+                         f"{type(e).__name__}: {e}") from None
 
 
 def check_stored(profile: str, results: Path, chapters: list[str], *, accept_other_code: bool = False) -> None:
