@@ -7,7 +7,7 @@ from rethinking_lib.engine import data
 
 def _fresh(tmp_path, monkeypatch):
     monkeypatch.setenv("RETHINKING_DATA", str(tmp_path))
-    data._mnist5k_arrays.cache_clear()  # forget this process's copy: read what the disk holds
+    data.mnist5k_arrays.cache_clear()  # forget this process's copy: read what the disk holds
 
 
 def test_mnist5k_cache_holds_the_parsed_arrays(tmp_path, monkeypatch):
@@ -18,7 +18,7 @@ def test_mnist5k_cache_holds_the_parsed_arrays(tmp_path, monkeypatch):
     cached = data.load("mnist5k", seed=3)
     for k in ("x_train", "y_train", "x_test", "y_test"):
         assert torch.equal(getattr(parsed, k), getattr(cached, k)), k
-    data._mnist5k_arrays.cache_clear()
+    data.mnist5k_arrays.cache_clear()
 
 
 def test_a_damaged_cache_file_is_parsed_again(tmp_path, monkeypatch):
@@ -30,4 +30,4 @@ def test_a_damaged_cache_file_is_parsed_again(tmp_path, monkeypatch):
 
     with np.load(data.mnist5k_cache_file()) as f:  # rewritten whole
         assert f["x"].shape == (5000, 784)
-    data._mnist5k_arrays.cache_clear()
+    data.mnist5k_arrays.cache_clear()

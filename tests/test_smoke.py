@@ -53,6 +53,9 @@ def test_standin_is_deterministic(standin_dir, tmp_path):
     standin.write(tmp_path)
     for rel in ["torchvision/MNIST/raw/train-images-idx3-ubyte", f"torchvision/{standin.CIFAR10_DIR}/data_batch_3"]:
         assert (tmp_path / rel).read_bytes() == (standin_dir / rel).read_bytes(), rel
+    x, y = data.mnist5k_arrays()
+    with np.load(data.mnist5k_cache_file(tmp_path)) as f:  # the smoke runs' data cache: no kernel parses the csv
+        assert np.array_equal(f["x"], x) and np.array_equal(f["y"], y)
 
 
 def test_data_load_reads_the_standin_only_at_the_smoke_scale(standin_dir, monkeypatch):

