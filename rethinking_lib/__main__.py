@@ -106,12 +106,12 @@ def main(argv: list[str] | None = None) -> int:
 def _extra_commands(sub) -> None:
     """Commands that live in their own modules: bench, sweep, plan, results pack|unpack, paper-scale-plan,
     data standin."""
-    from .engine import standin
+    from .engine import data
     from .pages import paper_scale
     from .planning import bench, plan, sweep
     from .store import pack
 
-    for m in (bench, sweep, plan, pack, paper_scale, standin):
+    for m in (bench, sweep, plan, pack, paper_scale, data):
         m.add_cli(sub)
 
 

@@ -53,6 +53,14 @@ def test_standin_is_deterministic(standin_dir, tmp_path):
     standin.write(tmp_path)
     for rel in ["torchvision/MNIST/raw/train-images-idx3-ubyte", f"torchvision/{standin.CIFAR10_DIR}/data_batch_3"]:
         assert (tmp_path / rel).read_bytes() == (standin_dir / rel).read_bytes(), rel
+
+
+def test_standin_cli_writes_the_same_files_and_the_parsed_digits_for_the_smoke_kernels(standin_dir, tmp_path, capsys):
+    from rethinking_lib.__main__ import main
+
+    assert main(["data", "standin", "--out", str(tmp_path)]) == 0  # the digits from the data cache, not parsed again
+    for rel in ["torchvision/MNIST/raw/train-images-idx3-ubyte", f"torchvision/{standin.CIFAR10_DIR}/test_batch"]:
+        assert (tmp_path / rel).read_bytes() == (standin_dir / rel).read_bytes(), rel
     x, y = data.mnist5k_arrays()
     with np.load(data.mnist5k_cache_file(tmp_path)) as f:  # the smoke runs' data cache: no kernel parses the csv
         assert np.array_equal(f["x"], x) and np.array_equal(f["y"], y)

