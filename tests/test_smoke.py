@@ -17,7 +17,7 @@ from rethinking_lib.engine import data, runs, standin
 @pytest.fixture(scope="module")
 def standin_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("standin")
-    standin.write(out)
+    standin.write(out, data.mnist5k_arrays())
     return out
 
 
@@ -50,7 +50,7 @@ def test_torchvision_reads_the_standin_files(standin_dir):
 
 
 def test_standin_is_deterministic(standin_dir, tmp_path):
-    standin.write(tmp_path)
+    standin.write(tmp_path, data.mnist5k_arrays())
     for rel in ["torchvision/MNIST/raw/train-images-idx3-ubyte", f"torchvision/{standin.CIFAR10_DIR}/data_batch_3"]:
         assert (tmp_path / rel).read_bytes() == (standin_dir / rel).read_bytes(), rel
 

